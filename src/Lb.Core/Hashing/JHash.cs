@@ -98,7 +98,7 @@ public static class JHash
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Mix(ref uint a, ref uint b, ref uint c)
+    internal static void Mix(ref uint a, ref uint b, ref uint c)
     {
         a -= c; a ^= BitOperations.RotateLeft(c, 4); c += b;
         b -= a; b ^= BitOperations.RotateLeft(a, 6); a += c;
@@ -109,7 +109,7 @@ public static class JHash
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Final(ref uint a, ref uint b, ref uint c)
+    internal static void Final(ref uint a, ref uint b, ref uint c)
     {
         c ^= b; c -= BitOperations.RotateLeft(b, 14);
         a ^= c; a -= BitOperations.RotateLeft(c, 11);
