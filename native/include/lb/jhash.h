@@ -49,7 +49,7 @@ static inline __u32 lb_jhash2(const __u32 *k, __u32 length, __u32 initval)
 	__u32 a, b, c;
 
 	a = b = c = LB_JHASH_INITVAL + (length << 2) + initval;
-	/* gcc (host tests) rejects clang's spelling under -Wall -Werror, and vice versa. */
+	/* gcc (host tests) does not know clang's spelling and fails -Wall -Werror on it. */
 #if defined(__clang__)
 #pragma unroll
 #elif defined(__GNUC__)
