@@ -19,6 +19,14 @@
 
 #define LB_FLOW_HASH_WORDS 10
 
+_Static_assert(LB_FLOW_HASH_WORDS <= LB_JHASH2_MAX_WORDS, "lb_jhash2 hashes at most LB_JHASH2_MAX_WORDS words");
+
+/* "A plain load is a little-endian load" holds only on little-endian targets (x86, bpfel). On a
+ * big-endian one the same packet would hash differently here than in the managed engine. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "flow_hash.h assumes a little-endian target (x86-64 host, clang -target bpf / bpfel)"
+#endif
+
 struct lb_flow_hash_input {
 	__u32 w[LB_FLOW_HASH_WORDS];
 };

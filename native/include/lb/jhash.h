@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Jenkins lookup3 (Bob Jenkins, 2006, public domain) as Linux's include/linux/jhash.h has it.
  * Shared by the XDP program (clang -target bpf) and host-side C tests; the C# twin is
- * src/Lb.Core/Hashing/JHash.cs, and both are checked against native/testdata/flowhash_vectors.txt. */
+ * src/Lb.Core/Hashing/JHash.cs, and both are checked against native/testdata/jhash_vectors.txt and
+ * native/testdata/flowhash_vectors.txt. */
 #ifndef LB_JHASH_H
 #define LB_JHASH_H
 
@@ -35,14 +36,25 @@ static inline __u32 lb_rol32(__u32 word, unsigned int shift)
 		c ^= b; c -= lb_rol32(b, 24);   \
 	}
 
-/* jhash2: hash `length` 32-bit words. Callers pass a compile-time length so clang unrolls the
- * loop (the BPF verifier then sees straight-line code). */
+/* The most words lb_jhash2 hashes correctly. Its loop is bounded (4 rounds of 3 words, then a
+ * tail of up to 3) so the verifier accepts it; a longer key would leave the loop with more than
+ * 3 words, match no case of the tail, and return an unfinished hash without any error. Callers
+ * with a constant length check it with _Static_assert against this limit. */
+#define LB_JHASH2_MAX_WORDS 15
+
+/* jhash2: hash `length` 32-bit words, length <= LB_JHASH2_MAX_WORDS. Callers pass a compile-time
+ * length so clang unrolls the loop (the BPF verifier then sees straight-line code). */
 static inline __u32 lb_jhash2(const __u32 *k, __u32 length, __u32 initval)
 {
 	__u32 a, b, c;
 
 	a = b = c = LB_JHASH_INITVAL + (length << 2) + initval;
+	/* gcc (host tests) does not know clang's spelling and fails -Wall -Werror on it. */
+#if defined(__clang__)
 #pragma unroll
+#elif defined(__GNUC__)
+#pragma GCC unroll 4
+#endif
 	for (int i = 0; i < 4; i++) {
 		if (length <= 3)
 			break;
