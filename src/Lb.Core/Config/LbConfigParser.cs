@@ -321,9 +321,11 @@ internal sealed partial class LbConfigParser(ConfigReader reader)
         var ok = true;
         var fields = reader.Fields(mapping, path, "address", "port", "protocol", "kind", "family");
 
+        // An unreadable kind is reported once; the address and family rules that depend on it wait for a valid one.
         var kind = FrontendKind.Static;
-        if (fields.Optional("kind") is { } kindNode)
-            ok &= reader.TryEnum(kindNode, fields.PathOf("kind"), ConfigNames.Kind, "frontend kind", out kind);
+        var kindKnown = fields.Optional("kind") is not { } kindNode ||
+                        reader.TryEnum(kindNode, fields.PathOf("kind"), ConfigNames.Kind, "frontend kind", out kind);
+        ok &= kindKnown;
 
         var protocol = L4Protocol.Tcp;
         if (fields.Optional("protocol") is { } protocolNode)
@@ -340,7 +342,7 @@ internal sealed partial class LbConfigParser(ConfigReader reader)
             ok &= reader.TryHostAddress(addressNode, fields.PathOf("address"), out var parsed);
             address = parsed;
         }
-        else if (kind != FrontendKind.NodePort)
+        else if (kindKnown && kind != FrontendKind.NodePort)
         {
             fields.Required("address", "only a nodePort frontend may leave it out, to match every local address");
             ok = false;
@@ -349,7 +351,11 @@ internal sealed partial class LbConfigParser(ConfigReader reader)
         AddressFamily? family = null;
         if (fields.Optional("family") is { } familyNode)
         {
-            if (addressNode is not null || kind != FrontendKind.NodePort)
+            if (!kindKnown)
+            {
+                ok = false;
+            }
+            else if (addressNode is not null || kind != FrontendKind.NodePort)
             {
                 reader.Error(familyNode, fields.PathOf("family"),
                     "family applies only to a nodePort frontend without an address (an address has its own family)");
