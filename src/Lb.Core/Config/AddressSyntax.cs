@@ -76,7 +76,7 @@ internal static class AddressSyntax
             return $"'{text}' is not a CIDR: {addressError}";
 
         var maxPrefix = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
-        if (!IsDecimal(prefixText) || prefixText.Length > 3)
+        if (!IsDecimal(prefixText) || prefixText.Length > 3 || (prefixText.Length > 1 && prefixText[0] == '0'))
             return $"'{text}' is not a CIDR: the prefix length must be a number 0-{maxPrefix}";
         var prefix = int.Parse(prefixText);
         if (prefix > maxPrefix)
