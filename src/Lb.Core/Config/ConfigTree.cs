@@ -82,6 +82,12 @@ internal static class ConfigTree
     /// </summary>
     public const long MaxExpandedNodes = 5_000_000;
 
+    /// <summary>
+    /// lb.yaml nests five levels deep; the limit keeps a pathological file ("[[[[..." thousands deep)
+    /// from overflowing the stack of the recursive reader, which would end the process, not the read.
+    /// </summary>
+    public const int MaxDepth = 64;
+
     public static long SaturatingSum(IEnumerable<ConfigNode> nodes)
     {
         long total = 1;
@@ -141,7 +147,7 @@ internal static class ConfigTree
                 return null;
 
             Consume<DocumentStart>();
-            var root = ReadNode("");
+            var root = ReadNode("", depth: 0);
             Consume<DocumentEnd>();
 
             if (parser.Current is DocumentStart second)
@@ -151,10 +157,12 @@ internal static class ConfigTree
             return root is ScalarNode { IsNull: true } ? null : root;
         }
 
-        private ConfigNode ReadNode(string path)
+        private ConfigNode ReadNode(string path, int depth)
         {
             var current = parser.Current ?? throw new YamlException("unexpected end of the event stream");
             var start = ToPosition(current.Start);
+            if (depth > MaxDepth)
+                throw new YamlException(current.Start, current.End, $"nesting deeper than {MaxDepth} levels");
 
             if (current is NodeEvent { Tag: { IsEmpty: false, IsNonSpecific: false } tag })
                 diagnostics.Add(start, path, $"YAML tags ('{tag.Value}') are not supported; quote a value to make it a string");
@@ -178,14 +186,14 @@ internal static class ConfigTree
                     parser.MoveNext();
                     var items = new List<ConfigNode>();
                     while (parser.Current is not SequenceEnd)
-                        items.Add(ReadNode(FieldPath.Item(path, items.Count)));
+                        items.Add(ReadNode(FieldPath.Item(path, items.Count), depth + 1));
                     parser.MoveNext();
                     node = new SequenceNode(start, items);
                     break;
 
                 case MappingStart:
                     parser.MoveNext();
-                    node = new MappingNode(start, ReadEntries(path));
+                    node = new MappingNode(start, ReadEntries(path, depth + 1));
                     break;
 
                 default:
@@ -197,22 +205,22 @@ internal static class ConfigTree
             return node;
         }
 
-        private List<MappingEntry> ReadEntries(string path)
+        private List<MappingEntry> ReadEntries(string path, int depth)
         {
             var entries = new List<MappingEntry>();
             var seen = new Dictionary<string, ScalarNode>(StringComparer.Ordinal);
             while (parser.Current is not MappingEnd)
             {
-                var keyNode = ReadNode(path);
+                var keyNode = ReadNode(path, depth);
                 if (keyNode is not ScalarNode key)
                 {
                     diagnostics.Add(keyNode.Start, path, $"a mapping key must be a plain name, got {keyNode.Describe()}");
-                    ReadNode(path);
+                    ReadNode(path, depth);
                     continue;
                 }
 
                 var childPath = FieldPath.Child(path, key.Value);
-                var value = ReadNode(childPath);
+                var value = ReadNode(childPath, depth);
                 if (seen.TryGetValue(key.Value, out var first))
                 {
                     diagnostics.Add(key.Start, childPath, $"duplicate key '{key.Value}' (first at {first.Start})");

@@ -45,7 +45,9 @@ internal sealed class ConfigDraft
     public DatapathOptions Datapath { get; set; } = DatapathOptions.Default;
     public AdminOptions Admin { get; set; } = AdminOptions.Default;
     public List<ServiceDraft> Services { get; } = [];
-    public string TableSizePath { get; set; } = "datapath.maglev.tableSize";
+
+    /// <summary>False when tableSize failed to parse: the Maglev room check must not test against the default.</summary>
+    public bool TableSizeKnown { get; set; } = true;
 }
 
 /// <summary>
@@ -73,7 +75,7 @@ internal sealed partial class LbConfigParser(ConfigReader reader)
 
         var fields = reader.Fields(mapping, "", "datapath", "admin", "services");
         if (fields.Optional("datapath") is { } datapath)
-            draft.Datapath = ParseDatapath(datapath, fields.PathOf("datapath"));
+            draft.Datapath = ParseDatapath(datapath, fields.PathOf("datapath"), draft);
         if (fields.Optional("admin") is { } admin)
             draft.Admin = ParseAdmin(admin, fields.PathOf("admin"));
 
@@ -91,7 +93,7 @@ internal sealed partial class LbConfigParser(ConfigReader reader)
         return draft;
     }
 
-    private DatapathOptions ParseDatapath(ConfigNode node, string path)
+    private DatapathOptions ParseDatapath(ConfigNode node, string path, ConfigDraft draft)
     {
         var options = DatapathOptions.Default;
         if (!reader.TryMapping(node, path, out var mapping))
@@ -113,7 +115,7 @@ internal sealed partial class LbConfigParser(ConfigReader reader)
             options = options with { SnatAddressV6 = v6 };
 
         if (fields.Optional("maglev") is { } maglev)
-            options = options with { Maglev = ParseMaglev(maglev, fields.PathOf("maglev")) };
+            options = options with { Maglev = ParseMaglev(maglev, fields.PathOf("maglev"), draft) };
 
         if (fields.Optional("flowTable") is { } flowTable && reader.TryMapping(flowTable, fields.PathOf("flowTable"), out var flowMapping))
         {
@@ -178,22 +180,26 @@ internal sealed partial class LbConfigParser(ConfigReader reader)
         return false;
     }
 
-    private MaglevOptions ParseMaglev(ConfigNode node, string path)
+    private MaglevOptions ParseMaglev(ConfigNode node, string path, ConfigDraft draft)
     {
         var options = MaglevOptions.Default;
         if (!reader.TryMapping(node, path, out var mapping))
             return options;
 
         var fields = reader.Fields(mapping, path, "tableSize", "seed");
-        if (fields.Optional("tableSize") is { } sizeNode &&
-            reader.TryInteger(sizeNode, fields.PathOf("tableSize"), MinTableSize, MaxTableSize, out var size))
+        if (fields.Optional("tableSize") is { } sizeNode)
         {
-            if (Primes.IsPrime((uint)size))
+            if (!reader.TryInteger(sizeNode, fields.PathOf("tableSize"), MinTableSize, MaxTableSize, out var size))
+            {
+                draft.TableSizeKnown = false;
+            }
+            else if (Primes.IsPrime((uint)size))
             {
                 options = options with { TableSize = (uint)size };
             }
             else
             {
+                draft.TableSizeKnown = false;
                 var below = Primes.Below((uint)size) is { } b and >= MinTableSize ? $"{b} or " : "";
                 reader.Error(sizeNode, fields.PathOf("tableSize"),
                     $"{size} is not prime; the Maglev table size must be prime (try {below}{Primes.Above((uint)size)})");

@@ -19,7 +19,8 @@ internal sealed class LbConfigValidator(ConfigReader reader)
             CheckBackendsUnique(service);
             CheckDsrPorts(service);
             CheckFamilies(service);
-            CheckTableRoom(service, draft.Datapath.Maglev.TableSize);
+            if (draft.TableSizeKnown)
+                CheckTableRoom(service, draft.Datapath.Maglev.TableSize);
         }
     }
 

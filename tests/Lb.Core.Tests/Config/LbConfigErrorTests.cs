@@ -140,6 +140,14 @@ public class LbConfigErrorTests
     }
 
     [Fact]
+    public void Parse_NestingThousandsDeep_IsRefusedWithoutOverflowingTheStack()
+    {
+        var yaml = "services: " + new string('[', 100_000) + new string(']', 100_000) + "\n";
+
+        Assert.Equal("lb.yaml:1:75: invalid YAML: nesting deeper than 64 levels", SingleError(yaml));
+    }
+
+    [Fact]
     public void Parse_ExplicitTag_IsRefused()
     {
         Assert.Equal(
