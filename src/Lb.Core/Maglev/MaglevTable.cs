@@ -13,7 +13,7 @@ public sealed class MaglevTable
     public const uint MinTableSize = 251;
 
     /// <summary>A bound on map memory and build time (4 MB of u32 slots per service); a prime itself.</summary>
-    public const uint MaxTableSize = 1_000_003;
+    public const uint MaxTableSize = 131_071;
 
     private readonly int[] _backendIndices;
     private readonly uint[] _backendIds;
@@ -72,11 +72,11 @@ public sealed class MaglevTable
     public static string? ValidateTableSize(uint m)
     {
         if (m < MinTableSize)
-            return $"maglev.tableSize {m} is too small: it must be a prime of at least {MinTableSize}; use e.g. 16381 or 65537";
+            return $"{m} is too small: it must be a prime of at least {MinTableSize}; use e.g. 16381 or 65537";
         if (m > MaxTableSize)
-            return $"maglev.tableSize {m} is too large: it must be a prime of at most {MaxTableSize}; use e.g. 16381 or 65537";
+            return $"{m} is too large: it must be a prime of at most {MaxTableSize}; use e.g. 16381 or 65537";
         if (!IsPrime(m))
-            return $"maglev.tableSize {m} is not prime, so some backends' permutations would not cover the table; " +
+            return $"{m} is not prime, so some backends' permutations would not cover the table; " +
                    $"use a prime such as {PreviousPrime(m)} or {NextPrime(m)} (e.g. 16381 or 65537)";
         return null;
     }

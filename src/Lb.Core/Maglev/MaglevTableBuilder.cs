@@ -200,7 +200,7 @@ public sealed class MaglevTableBuilder
         ArgumentNullException.ThrowIfNull(options);
         var error = MaglevTable.ValidateTableSize(options.TableSize);
         if (error is not null)
-            throw new ArgumentException(error, nameof(options));
+            throw new ArgumentException("maglev.tableSize " + error, nameof(options));
         return options.TableSize;
     }
 }

@@ -24,7 +24,11 @@ public sealed record DatapathOptions(
         new(DatapathMode.Xdp, EquatableArray<string>.Empty, null, null, MaglevOptions.Default, DefaultFlowTableCapacity);
 }
 
-public sealed record AdminOptions(string Listen)
+/// <summary>
+/// Where the admin HTTP API listens (<c>address:port</c>, IPv6 in brackets). A non-loopback address
+/// needs <see cref="AllowRemote"/>, so exposing it is always a decision written down.
+/// </summary>
+public sealed record AdminOptions(string Listen, bool AllowRemote = false)
 {
     public const string DefaultListen = "127.0.0.1:9090";
 

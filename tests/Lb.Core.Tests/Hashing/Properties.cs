@@ -8,7 +8,7 @@ namespace Lb.Core.Tests.Hashing;
 /// <summary>Property checks with a fixed random seed, so a run is repeatable.</summary>
 internal static class Properties
 {
-    private static readonly Config Fixed = Config.QuickThrowOnFailure
+    private static readonly FsCheck.Config Fixed = FsCheck.Config.QuickThrowOnFailure
         .WithMaxTest(500)
         .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(0x1b873593, 0x9e3779b97f4a7c15), FSharpOption<int>.None)));
 
