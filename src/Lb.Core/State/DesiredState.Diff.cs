@@ -8,18 +8,29 @@ public sealed partial class DesiredState
 {
     /// <summary>
     /// The smallest set of changes from <paramref name="from"/> to <paramref name="to"/>, matched by id
-    /// (services, backends, tables) and by key (frontends). Both snapshots must come from one lineage, each
-    /// built from (or applied onto) the one before: the programmer diffs the snapshot it last applied against
-    /// one built from it. Between such snapshots an id never changes meaning.
+    /// (services, backends, tables) and by key (frontends), as the maps are keyed.
     /// </summary>
-    /// <exception cref="ArgumentException">The snapshots give one id to two different services or backends.</exception>
+    /// <remarks>
+    /// Along one lineage (each snapshot built from the one before) an id keeps its meaning, except when a
+    /// build had to hand out an id that the previous snapshot held (the id space was otherwise full), or
+    /// when the two snapshots are further apart. Such an id is <em>replaced</em>: the diff lists the old
+    /// holder's removal and the new holder's addition under the same id, with all of the old service's
+    /// frontends removed and the new one's added, and <see cref="StateDiff.Ordered"/> retires the old
+    /// holder before the new one is created.
+    /// </remarks>
     public static StateDiff Diff(DesiredState from, DesiredState to)
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(to);
         if (ReferenceEquals(from, to))
             return StateDiff.Empty;
-        CheckSameLineage(from, to);
+
+        // Ids that name another service in the target: everything of the old service goes, everything of
+        // the new one comes, even where a frontend or backend looks the same by id or key.
+        var replacedServices = from.ServicesById
+            .Where(pair => to.ServicesById.TryGetValue(pair.Key, out var after) && after.Name != pair.Value.Name)
+            .Select(pair => pair.Key)
+            .ToHashSet();
 
         var servicesAdded = new List<ServiceAdded>();
         var servicesRemoved = new List<ServiceRemoved>();
@@ -33,6 +44,11 @@ public sealed partial class DesiredState
                 servicesAdded.Add(new ServiceAdded(id, after!.Name, after.Service.Policy));
             else if (after is null)
                 servicesRemoved.Add(new ServiceRemoved(id, before.Name));
+            else if (replacedServices.Contains(id))
+            {
+                servicesRemoved.Add(new ServiceRemoved(id, before.Name));
+                servicesAdded.Add(new ServiceAdded(id, after.Name, after.Service.Policy));
+            }
             else if (before.Service.Policy != after.Service.Policy)
                 policiesChanged.Add(new ServicePolicyChanged(id, after.Name, before.Service.Policy, after.Service.Policy));
 
@@ -58,6 +74,11 @@ public sealed partial class DesiredState
                 backendsAdded.Add(new BackendAdded(after!));
             else if (after is null)
                 backendsRemoved.Add(new BackendRemoved(before));
+            else if (before.ServiceId != after.ServiceId || before.Identity != after.Identity || replacedServices.Contains(after.ServiceId))
+            {
+                backendsRemoved.Add(new BackendRemoved(before));
+                backendsAdded.Add(new BackendAdded(after));
+            }
             else if (before != after)
                 backendsChanged.Add(new BackendChanged(before, after));
         }
@@ -73,6 +94,11 @@ public sealed partial class DesiredState
                 frontendsAdded.Add(new FrontendAdded(after!));
             else if (after is null)
                 frontendsRemoved.Add(new FrontendRemoved(before));
+            else if (replacedServices.Contains(before.ServiceId))
+            {
+                frontendsRemoved.Add(new FrontendRemoved(before));
+                frontendsAdded.Add(new FrontendAdded(after));
+            }
             else if (before != after)
                 frontendsChanged.Add(new FrontendChanged(before, after));
         }
@@ -232,24 +258,5 @@ public sealed partial class DesiredState
         }
 
         return true;
-    }
-
-    private static void CheckSameLineage(DesiredState from, DesiredState to)
-    {
-        foreach (var (id, before) in from.ServicesById)
-        {
-            if (to.ServicesById.TryGetValue(id, out var after) && before.Name != after.Name)
-                throw new ArgumentException(
-                    $"The snapshots disagree about service id {id} ('{before.Name}' in generation {from.Generation}, " +
-                    $"'{after.Name}' in generation {to.Generation}); diff a snapshot only against one built from it.");
-        }
-
-        foreach (var (id, before) in from.BackendsById)
-        {
-            if (to.BackendsById.TryGetValue(id, out var after) && (before.ServiceId != after.ServiceId || before.Identity != after.Identity))
-                throw new ArgumentException(
-                    $"The snapshots disagree about backend id {id} ({before} in generation {from.Generation}, " +
-                    $"{after} in generation {to.Generation}); diff a snapshot only against one built from it.");
-        }
     }
 }

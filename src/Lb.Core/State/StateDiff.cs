@@ -59,6 +59,9 @@ public sealed record StateDiff
     /// and no flow loses its backend early:
     /// <list type="number">
     /// <item>the options;</item>
+    /// <item>only when an id is replaced (see <see cref="DesiredState.Diff"/>): the old holder's frontends,
+    /// tables the new holder will not have, dropped CIDRs, backends and service, so that nothing of the old
+    /// one is left for the new one's frontends to reach;</item>
     /// <item>new services, then new and changed backends;</item>
     /// <item>CIDRs added to source ranges;</item>
     /// <item>Maglev tables, built and swapped in before a frontend entry counts on them;</item>
@@ -71,42 +74,27 @@ public sealed record StateDiff
     /// </summary>
     public IEnumerable<StateChange> Ordered()
     {
-        if (Options is not null)
-            yield return Options;
-        foreach (var change in ServicesAdded)
-            yield return change;
-        foreach (var change in BackendsAdded)
-            yield return change;
-        foreach (var change in BackendsChanged)
-            yield return change;
-        foreach (var change in SourceRangesChanged)
+        var replacedServices = ServicesAdded.Select(s => s.ServiceId).Intersect(ServicesRemoved.Select(s => s.ServiceId)).ToHashSet();
+        var replacedBackends = BackendsAdded.Select(b => b.Backend.Id).Intersect(BackendsRemoved.Select(b => b.Backend.Id)).ToHashSet();
+        bool Retires(StateChange change) => change switch
         {
-            if (change.Added.Count > 0)
-                yield return change.Removed.Count == 0 ? change : change with { Removed = EquatableArray<IPNetwork>.Empty };
-        }
+            FrontendRemoved c => replacedServices.Contains(c.Frontend.ServiceId),
+            MaglevTableRemoved c => replacedServices.Contains(c.Key.ServiceId),
+            SourceRangesChanged c => replacedServices.Contains(c.ServiceId),
+            BackendRemoved c => replacedServices.Contains(c.Backend.ServiceId) || replacedBackends.Contains(c.Backend.Id),
+            ServiceRemoved c => replacedServices.Contains(c.ServiceId),
+            _ => false,
+        };
 
-        foreach (var change in TablesRebuilt)
-            yield return change;
-        foreach (var change in PoliciesChanged)
-            yield return change;
-        foreach (var change in FrontendsAdded)
-            yield return change;
-        foreach (var change in FrontendsChanged)
-            yield return change;
-        foreach (var change in FrontendsRemoved)
-            yield return change;
-        foreach (var change in TablesRemoved)
-            yield return change;
-        foreach (var change in SourceRangesChanged)
-        {
-            if (change.Removed.Count > 0)
-                yield return change.Added.Count == 0 ? change : change with { Added = EquatableArray<IPNetwork>.Empty };
-        }
-
-        foreach (var change in BackendsRemoved)
-            yield return change;
-        foreach (var change in ServicesRemoved)
-            yield return change;
+        var additions = SourceRangesChanged.Where(c => c.Added.Count > 0).Select(c => c.Removed.Count == 0 ? c : c with { Removed = [] });
+        var removals = SourceRangesChanged.Where(c => c.Removed.Count > 0).Select(c => c.Added.Count == 0 ? c : c with { Added = [] });
+        var makeRoom = ((IEnumerable<StateChange>)FrontendsRemoved).Concat(TablesRemoved).Concat(removals).Concat(BackendsRemoved).Concat(ServicesRemoved).Where(Retires);
+        var create = ((IEnumerable<StateChange>)ServicesAdded).Concat(BackendsAdded).Concat(BackendsChanged).Concat(additions).Concat(TablesRebuilt);
+        var publish = ((IEnumerable<StateChange>)PoliciesChanged).Concat(FrontendsAdded).Concat(FrontendsChanged);
+        var retire = ((IEnumerable<StateChange>)FrontendsRemoved).Concat(TablesRemoved).Concat(removals).Concat(BackendsRemoved).Concat(ServicesRemoved)
+            .Where(change => !Retires(change));
+        var options = Options is null ? [] : new StateChange[] { Options };
+        return options.Concat(makeRoom).Concat(create).Concat(publish).Concat(retire);
     }
 
     /// <summary>A one-line summary for logs: counts per kind of change, never the whole content.</summary>

@@ -150,14 +150,22 @@ public class StateDiffTests
     }
 
     [Fact]
-    public void Diff_SnapshotsOfUnrelatedLineages_ThrowsNamingTheContestedId()
+    public void Ordered_IdNowHeldByAnotherService_RetiresTheOldHolderBeforeCreatingTheNewOne()
     {
-        var web = DesiredState.Build(Options, [Svc("web")]);
-        var api = DesiredState.Build(Options, [Svc("api")]);
+        var web = DesiredState.Build(Options, [Svc("web", [Fe("198.51.100.1")], [Be("10.0.0.1")])]);
+        var api = DesiredState.Build(Options, [Svc("api", [Fe("198.51.100.1")], [Be("10.0.0.2")])]);
 
-        var error = Assert.Throws<ArgumentException>(() => DesiredState.Diff(web, api));
+        var diff = DesiredState.Diff(web, api);
 
-        Assert.Contains("service id 1 ('web' in generation 1, 'api' in generation 1)", error.Message);
+        Assert.Collection(diff.Ordered(),
+            c => Assert.Equal(new FrontendEntry(Fe("198.51.100.1"), 1), Assert.IsType<FrontendRemoved>(c).Frontend),
+            c => Assert.Equal("10.0.0.1:8080", Assert.IsType<BackendRemoved>(c).Backend.Identity),
+            c => Assert.Equal(new ServiceRemoved(1, "web"), c),
+            c => Assert.Equal(new ServiceAdded(1, "api", ServicePolicy.Default), c),
+            c => Assert.Equal("10.0.0.2:8080", Assert.IsType<BackendAdded>(c).Backend.Identity),
+            c => Assert.Equal(1u, Assert.IsType<MaglevTableRebuilt>(c).Key.ServiceId),
+            c => Assert.Equal(1u, Assert.IsType<FrontendAdded>(c).Frontend.ServiceId));
+        Assert.Equal(api, DesiredState.Apply(web, diff));
     }
 
     [Fact]
