@@ -70,7 +70,9 @@ public sealed record StateDiff
     /// </list>
     /// A source-range change that both adds and drops CIDRs appears twice, split: the additions before the
     /// frontends change and the removals after, so the service is never closed to a client both the old
-    /// and the new ranges allow.
+    /// and the new ranges allow. Each lb_services entry carries its service's policy and schedulable count,
+    /// so at the policy step the programmer also rewrites the entries of every service that has a policy or
+    /// table item.
     /// </summary>
     public IEnumerable<StateChange> Ordered()
     {
@@ -108,7 +110,7 @@ public sealed record StateDiff
         Add(parts, ServicesAdded.Count, ServicesRemoved.Count, PoliciesChanged.Count, "services");
         Add(parts, BackendsAdded.Count, BackendsRemoved.Count, BackendsChanged.Count, "backends");
         Add(parts, FrontendsAdded.Count, FrontendsRemoved.Count, FrontendsChanged.Count, "frontends");
-        Add(parts, TablesRebuilt.Count, TablesRemoved.Count, 0, "maglev tables");
+        Add(parts, 0, TablesRemoved.Count, TablesRebuilt.Count, "maglev tables");
         if (SourceRangesChanged.Count > 0)
             parts.Add($"source ranges of {SourceRangesChanged.Count} services");
         if (Cursors is not null)

@@ -120,6 +120,8 @@ public class DesiredStateBuildTests
 
         Assert.Equal(7u, next.ServicesByName["zz-new"].Id);
         Assert.Equal(8u, next.ServicesByName["s00008"].Id);
+        var diff = DesiredState.Diff(full, next);
+        Assert.Equal([new ServiceRemoved(7, "s00007"), new ServiceAdded(7, "zz-new", ServicePolicy.Default)], diff.Ordered());
     }
 
     [Fact]

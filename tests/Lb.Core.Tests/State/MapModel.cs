@@ -74,6 +74,10 @@ internal sealed class MapModel
             case ServicePolicyChanged c:
                 Assert.Equal(c.From, _services[c.ServiceId].Policy);
                 _services[c.ServiceId] = (c.Name, c.To);
+
+                // The policy lives in every lb_services entry of the service, so they are all rewritten now.
+                foreach (var frontend in _frontends.Values.Where(f => f.ServiceId == c.ServiceId))
+                    CheckReadyToServe(frontend, to);
                 break;
             case SourceRangesChanged c:
                 var ranges = _ranges.TryGetValue(c.ServiceId, out var held) ? held : _ranges[c.ServiceId] = [];

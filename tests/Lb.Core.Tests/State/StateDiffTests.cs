@@ -188,6 +188,6 @@ public class StateDiffTests
 
         var summary = DesiredState.Diff(first, second).ToString();
 
-        Assert.Equal("services +1, backends +1 -1 ~1, maglev tables +1, id cursors", summary);
+        Assert.Equal("services +1, backends +1 -1 ~1, maglev tables ~1, id cursors", summary);
     }
 }
