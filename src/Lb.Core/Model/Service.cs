@@ -73,12 +73,21 @@ public sealed record Service(string Name, EquatableArray<Frontend> Frontends, Eq
     /// The backends that take new flows: the active ones, or, when none is active, the terminating ones.
     /// Sorted by identity so the result does not depend on the order the source listed them in.
     /// </summary>
-    public IReadOnlyList<Backend> SchedulableBackends()
+    public IReadOnlyList<Backend> SchedulableBackends() => Schedulable(Backends);
+
+    /// <summary>
+    /// The backends of one address family that take new flows. The terminating fallback is decided per
+    /// family, as kube-proxy does: a packet can only reach a backend of its own family, so active IPv4
+    /// backends must not leave IPv6 clients without the terminating IPv6 ones.
+    /// </summary>
+    public IReadOnlyList<Backend> SchedulableBackends(AddressFamily family) =>
+        Schedulable(Backends.Where(b => b.Address.AddressFamily == family));
+
+    private static List<Backend> Schedulable(IEnumerable<Backend> backends)
     {
-        var active = Backends.Where(b => b.State == BackendState.Active && b.Weight > 0).ToList();
-        var chosen = active.Count > 0
-            ? active
-            : Backends.Where(b => b.State == BackendState.Terminating && b.Weight > 0).ToList();
+        var candidates = backends.Where(b => b.Weight > 0).ToList();
+        var active = candidates.Where(b => b.State == BackendState.Active).ToList();
+        var chosen = active.Count > 0 ? active : candidates.Where(b => b.State == BackendState.Terminating).ToList();
         chosen.Sort((a, b) => string.CompareOrdinal(a.Identity, b.Identity));
         return chosen;
     }
