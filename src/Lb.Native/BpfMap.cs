@@ -70,26 +70,25 @@ public sealed unsafe class BpfMap : IDisposable
         if (inner is not null)
             opts.InnerMapFd = (uint)lease.Fd;
         var fd = Interop.Libbpf.MapCreate((uint)type, name, (uint)keySize, (uint)valueSize, maxEntries, &opts);
-        return new BpfMap(Interop.ThrowIfFailed(fd, "bpf_map_create", name));
+        return new BpfMap(Interop.ThrowIfFailedDescriptor(fd, "bpf_map_create", name));
     }
 
     /// <summary>Opens a map pinned on bpffs (bpf_obj_get).</summary>
     public static BpfMap OpenPinned(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var fd = Interop.ThrowIfFailed(Interop.Libbpf.ObjGet(path), "bpf_obj_get", path);
-        var map = new BpfMap(fd);
-        if (map.Type == BpfMapType.Unspec)
+        var fd = Interop.ThrowIfFailedDescriptor(Interop.Libbpf.ObjGet(path), "bpf_obj_get", path);
+        if (fd.DescribeTarget() is var target && target != "anon_inode:bpf-map")
         {
-            map.Dispose();
-            throw new ArgumentException($"{path} is pinned but is not a BPF map.", nameof(path));
+            fd.Dispose();
+            throw new ArgumentException($"{path} is pinned but is not a BPF map ({target}).", nameof(path));
         }
-        return map;
+        return new BpfMap(fd);
     }
 
     /// <summary>Opens a map by its kernel id, e.g. an inner map found through its map of maps.</summary>
     public static BpfMap OpenById(uint id) =>
-        new(Interop.ThrowIfFailed(Interop.Libbpf.MapGetFdById(id), "bpf_map_get_fd_by_id", $"id {id}"));
+        new(Interop.ThrowIfFailedDescriptor(Interop.Libbpf.MapGetFdById(id), "bpf_map_get_fd_by_id", $"id {id}"));
 
     /// <summary>Pins the map at <paramref name="path"/> on bpffs; the directory must exist.</summary>
     public void Pin(string path)

@@ -24,6 +24,8 @@ public sealed unsafe class BpfObject : IDisposable
 {
     private readonly SafeBpfObjectHandle _handle;
     private readonly string _path;
+    // Inner map templates handed to libbpf; the kernel copies what it needs when the outer map is created.
+    private readonly Dictionary<string, BpfMap> _innerTemplates = [];
     private bool _loaded;
 
     private BpfObject(SafeBpfObjectHandle handle, string path)
@@ -96,15 +98,38 @@ public sealed unsafe class BpfObject : IDisposable
         Interop.ThrowIfFailed(Interop.Libbpf.MapSetMaxEntries(map, maxEntries), "bpf_map__set_max_entries", mapName);
     }
 
-    /// <summary>Sets max_entries of the inner map template of a map of maps (e.g. the Maglev table size M); only before <see cref="Load"/>.</summary>
+    /// <summary>
+    /// Sets max_entries of the inner maps of a map of maps (e.g. the Maglev table size M); only before
+    /// <see cref="Load"/>. Inner maps inserted later must have this size.
+    /// </summary>
     public void SetInnerMapMaxEntries(string mapName, uint maxEntries)
     {
         RequireNotLoaded(nameof(SetInnerMapMaxEntries));
         ArgumentOutOfRangeException.ThrowIfZero(maxEntries);
-        var inner = Interop.Libbpf.MapInnerMap(FindMap(mapName));
+        if (_innerTemplates.ContainsKey(mapName))
+            throw new InvalidOperationException($"The inner map size of '{mapName}' is already set for this load.");
+        var outer = FindMap(mapName);
+        var inner = Interop.Libbpf.MapInnerMap(outer);
         if (inner == 0)
             throw new ArgumentException($"Map '{mapName}' in {_path} is not a map of maps with an inner map definition.", nameof(mapName));
-        Interop.ThrowIfFailed(Interop.Libbpf.MapSetMaxEntries(inner, maxEntries), "bpf_map__set_max_entries", mapName + ".inner");
+
+        // bpf_map__set_max_entries on the inner definition would be the direct way, but libbpf 1.1
+        // reads map->obj->loaded there and an inner definition has no obj: a NULL dereference. So build
+        // the template from the definition at the new size and hand libbpf its descriptor instead
+        // (bpf_map__set_inner_map_fd drops the definition and uses the template for the outer map).
+        var template = BpfMap.Create((BpfMapType)Interop.Libbpf.MapType(inner), "lb_inner_tpl",
+            (int)Interop.Libbpf.MapKeySize(inner), (int)Interop.Libbpf.MapValueSize(inner), maxEntries,
+            new BpfMapCreateOptions { Flags = (BpfMapFlags)Interop.Libbpf.MapMapFlags(inner) });
+        try
+        {
+            Interop.ThrowIfFailed(Interop.Libbpf.MapSetInnerMapFd(outer, template.Handle), "bpf_map__set_inner_map_fd", mapName);
+        }
+        catch
+        {
+            template.Dispose();
+            throw;
+        }
+        _innerTemplates.Add(mapName, template);
     }
 
     public uint GetMaxEntries(string mapName) => Interop.Libbpf.MapMaxEntries(FindMap(mapName));
@@ -128,6 +153,7 @@ public sealed unsafe class BpfObject : IDisposable
         if (result < 0)
             throw Interop.GetExceptionForBpfError(-result, "bpf_object__load", _path, LogDetail(capture.Text));
         _loaded = true;
+        DisposeInnerTemplates();
     }
 
     /// <summary>A loaded map, with its own descriptor.</summary>
@@ -149,7 +175,18 @@ public sealed unsafe class BpfObject : IDisposable
         return new BpfProgram(Duplicate(Interop.Libbpf.ProgramFd(prog), name));
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        DisposeInnerTemplates();
+    }
+
+    private void DisposeInnerTemplates()
+    {
+        foreach (var template in _innerTemplates.Values)
+            template.Dispose();
+        _innerTemplates.Clear();
+    }
 
     private nint FindMap(string name)
     {
@@ -164,13 +201,8 @@ public sealed unsafe class BpfObject : IDisposable
     {
         Interop.ThrowIfFailed(fd, "bpf_map__fd", name);
         using var borrowed = new SafeFileDescriptor(fd, ownsHandle: false);
-        var duplicate = Interop.Libc.FcntlDupFd(borrowed, Interop.Libc.F_DUPFD_CLOEXEC, 0);
-        if (duplicate.IsInvalid)
-        {
-            duplicate.Dispose();
-            throw Interop.GetExceptionForLastErrno("fcntl(F_DUPFD_CLOEXEC)", name);
-        }
-        return duplicate;
+        return Interop.ThrowIfFailedLibcDescriptor(
+            Interop.Libc.FcntlDupFd(borrowed, Interop.Libc.F_DUPFD_CLOEXEC, 0), "fcntl(F_DUPFD_CLOEXEC)", name);
     }
 
     private void RequireNotLoaded(string operation)

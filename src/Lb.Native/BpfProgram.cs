@@ -71,15 +71,13 @@ public sealed unsafe class BpfProgram : IDisposable
                 LogSize = VerifierLogSize,
             };
             var fd = Interop.Libbpf.ProgLoad((uint)type, name, license, insns, (nuint)instructions.Length, &opts);
-            if (fd.IsInvalid)
+            if (fd < 0)
             {
-                var errno = -(int)fd.DangerousGetHandle();
-                fd.Dispose();
                 var verifierLog = BpfMap.CString(log).TrimEnd();
-                throw Interop.GetExceptionForBpfError(errno, "bpf_prog_load", name,
+                throw Interop.GetExceptionForBpfError(-fd, "bpf_prog_load", name,
                     verifierLog.Length == 0 ? null : "verifier log:\n" + verifierLog);
             }
-            return new BpfProgram(fd);
+            return new BpfProgram(new SafeFileDescriptor(fd, ownsHandle: true));
         }
     }
 
@@ -109,17 +107,17 @@ public sealed unsafe class BpfProgram : IDisposable
     public static BpfProgram OpenPinned(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var program = new BpfProgram(Interop.ThrowIfFailed(Interop.Libbpf.ObjGet(path), "bpf_obj_get", path));
-        if (program.Type == BpfProgramType.Unspec)
+        var fd = Interop.ThrowIfFailedDescriptor(Interop.Libbpf.ObjGet(path), "bpf_obj_get", path);
+        if (fd.DescribeTarget() is var target && target != "anon_inode:bpf-prog")
         {
-            program.Dispose();
-            throw new ArgumentException($"{path} is pinned but is not a BPF program.", nameof(path));
+            fd.Dispose();
+            throw new ArgumentException($"{path} is pinned but is not a BPF program ({target}).", nameof(path));
         }
-        return program;
+        return new BpfProgram(fd);
     }
 
     public static BpfProgram OpenById(uint id) =>
-        new(Interop.ThrowIfFailed(Interop.Libbpf.ProgGetFdById(id), "bpf_prog_get_fd_by_id", $"id {id}"));
+        new(Interop.ThrowIfFailedDescriptor(Interop.Libbpf.ProgGetFdById(id), "bpf_prog_get_fd_by_id", $"id {id}"));
 
     /// <summary>Pins the program at <paramref name="path"/> on bpffs; the directory must exist.</summary>
     public void Pin(string path)

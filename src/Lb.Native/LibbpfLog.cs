@@ -19,6 +19,8 @@ public enum LibbpfLogLevel
 /// </summary>
 public static unsafe partial class LibbpfLog
 {
+    private const string Prefix = "libbpf: ";
+
     private static Action<LibbpfLogLevel, string>? s_sink;
     private static int s_installed;
 
@@ -78,7 +80,10 @@ public static unsafe partial class LibbpfLog
         // An exception must not unwind through libbpf's C frames.
         try
         {
+            // libbpf starts most messages with "libbpf: "; the sink knows where they come from.
             var message = Render(format, args).TrimEnd('\n');
+            if (message.StartsWith(Prefix, StringComparison.Ordinal))
+                message = message[Prefix.Length..];
             var libbpfLevel = (LibbpfLogLevel)level;
             if (libbpfLevel != LibbpfLogLevel.Debug)
                 t_capture?.AppendLine(message);
@@ -86,7 +91,7 @@ public static unsafe partial class LibbpfLog
             if (sink is not null)
                 sink(libbpfLevel, message);
             else if (libbpfLevel != LibbpfLogLevel.Debug)
-                Console.Error.WriteLine($"libbpf: {message}");
+                Console.Error.WriteLine(Prefix + message);
         }
         catch (Exception)
         {

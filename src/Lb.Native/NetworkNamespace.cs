@@ -2,8 +2,10 @@ namespace Lb.Native;
 
 /// <summary>
 /// Runs the calling thread inside another network namespace (setns), e.g. so BPF_PROG_TEST_RUN's
-/// bpf_fib_lookup sees that namespace's routes and netlink attaches to its interfaces. Other threads
-/// are unaffected; the scope must be disposed on the thread that entered it, with no await in between.
+/// bpf_fib_lookup sees that namespace's routes and netlink attaches to its interfaces. Threads that
+/// already exist are unaffected, but a thread started from inside (including a thread-pool thread
+/// the runtime happens to create then) inherits the namespace for good: keep the scope short and
+/// synchronous, and dispose it on the thread that entered it.
 /// </summary>
 public static class NetworkNamespace
 {
@@ -29,16 +31,8 @@ public static class NetworkNamespace
         }
     }
 
-    internal static SafeFileDescriptor OpenNamespace(string path)
-    {
-        var fd = Interop.Libc.Open(path, Interop.Libc.O_RDONLY | Interop.Libc.O_CLOEXEC, 0);
-        if (fd.IsInvalid)
-        {
-            fd.Dispose();
-            throw Interop.GetExceptionForLastErrno("open", path);
-        }
-        return fd;
-    }
+    internal static SafeFileDescriptor OpenNamespace(string path) =>
+        Interop.ThrowIfFailedLibcDescriptor(Interop.Libc.Open(path, Interop.Libc.O_RDONLY | Interop.Libc.O_CLOEXEC, 0), "open", path);
 }
 
 /// <summary>The thread's stay in a network namespace; disposing returns it to the namespace it came from.</summary>

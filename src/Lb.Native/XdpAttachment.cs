@@ -85,7 +85,7 @@ public sealed unsafe partial class XdpAttachment : IDisposable
             return null;
         if (query.Mode is not (XdpMode.Native or XdpMode.Generic))
             throw new InvalidOperationException($"Interface {Interfaces.NameOf(ifindex)} has XDP in {query.Mode} mode; only native or generic programs can be adopted.");
-        var fd = Interop.ThrowIfFailed(Interop.Libbpf.ProgGetFdById(query.ProgramId), "bpf_prog_get_fd_by_id", $"id {query.ProgramId}");
+        var fd = Interop.ThrowIfFailedDescriptor(Interop.Libbpf.ProgGetFdById(query.ProgramId), "bpf_prog_get_fd_by_id", $"id {query.ProgramId}");
         return new XdpAttachment(ifindex, query.Mode, fd, query.ProgramId);
     }
 
@@ -156,16 +156,9 @@ public sealed unsafe partial class XdpAttachment : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Not a single attach mode."),
     };
 
-    private static SafeFileDescriptor Duplicate(BpfProgram program)
-    {
-        var duplicate = Interop.Libc.FcntlDupFd(program.Handle, Interop.Libc.F_DUPFD_CLOEXEC, 0);
-        if (duplicate.IsInvalid)
-        {
-            duplicate.Dispose();
-            throw Interop.GetExceptionForLastErrno("fcntl(F_DUPFD_CLOEXEC)", program.Name);
-        }
-        return duplicate;
-    }
+    private static SafeFileDescriptor Duplicate(BpfProgram program) =>
+        Interop.ThrowIfFailedLibcDescriptor(
+            Interop.Libc.FcntlDupFd(program.Handle, Interop.Libc.F_DUPFD_CLOEXEC, 0), "fcntl(F_DUPFD_CLOEXEC)", program.Name);
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Warning,
         Message = "Native XDP is not available on {Interface} (ifindex {Ifindex}): {Reason}; attaching in generic mode, which is slower")]

@@ -19,16 +19,20 @@ internal static partial class Interop
         return result;
     }
 
-    /// <summary>A descriptor returned by libbpf: negative means <c>-errno</c>.</summary>
-    internal static SafeFileDescriptor ThrowIfFailed(SafeFileDescriptor fd, string operation, string? target = null)
+    /// <summary>A descriptor returned by libbpf, or <c>-errno</c>; wrapped before anything else can happen to it.</summary>
+    internal static SafeFileDescriptor ThrowIfFailedDescriptor(int result, string operation, string? target = null, string? detail = null)
     {
-        if (fd.IsInvalid)
-        {
-            var errno = -(int)fd.DangerousGetHandle();
-            fd.Dispose();
-            throw GetExceptionForBpfError(errno, operation, target);
-        }
-        return fd;
+        if (result < 0)
+            throw GetExceptionForBpfError(-result, operation, target, detail);
+        return new SafeFileDescriptor(result, ownsHandle: true);
+    }
+
+    /// <summary>A descriptor returned by libc, or -1 with errno set.</summary>
+    internal static SafeFileDescriptor ThrowIfFailedLibcDescriptor(int result, string operation, string? target = null)
+    {
+        if (result < 0)
+            throw GetExceptionForLastErrno(operation, target);
+        return new SafeFileDescriptor(result, ownsHandle: true);
     }
 
     /// <summary>A libc call that returned -1: errno comes from the generated SetLastError capture.</summary>

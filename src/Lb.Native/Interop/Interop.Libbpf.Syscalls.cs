@@ -4,7 +4,11 @@ using Lb.Native;
 
 internal static partial class Interop
 {
-    /// <summary>bpf.h (libbpf 1.1): the thin wrappers over the bpf() syscall, and the UAPI structs they fill.</summary>
+    /// <summary>
+    /// bpf.h (libbpf 1.1): the thin wrappers over the bpf() syscall, and the UAPI structs they fill.
+    /// Descriptors come back as int (a SafeHandle return would be read as a pointer-sized value, and a
+    /// negative int would arrive as a large positive one) and are wrapped at once by the caller.
+    /// </summary>
     internal static unsafe partial class Libbpf
     {
         internal const int BPF_OBJ_NAME_LEN = 16;
@@ -155,7 +159,7 @@ internal static partial class Interop
         // int bpf_map_create(enum bpf_map_type map_type, const char *map_name, __u32 key_size,
         //                    __u32 value_size, __u32 max_entries, const struct bpf_map_create_opts *opts);
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map_create", StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial SafeFileDescriptor MapCreate(uint mapType, string? mapName, uint keySize, uint valueSize, uint maxEntries, BpfMapCreateOpts* opts);
+        internal static partial int MapCreate(uint mapType, string? mapName, uint keySize, uint valueSize, uint maxEntries, BpfMapCreateOpts* opts);
 
         // int bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map_update_elem")]
@@ -179,7 +183,7 @@ internal static partial class Interop
 
         // int bpf_obj_get(const char *pathname);
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_obj_get", StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial SafeFileDescriptor ObjGet(string pathname);
+        internal static partial int ObjGet(string pathname);
 
         // int bpf_obj_get_info_by_fd(int bpf_fd, void *info, __u32 *info_len);
         // (bpf_map_get_info_by_fd and bpf_prog_get_info_by_fd arrived in libbpf 1.2.)
@@ -188,16 +192,16 @@ internal static partial class Interop
 
         // int bpf_map_get_fd_by_id(__u32 id);
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map_get_fd_by_id")]
-        internal static partial SafeFileDescriptor MapGetFdById(uint id);
+        internal static partial int MapGetFdById(uint id);
 
         // int bpf_prog_get_fd_by_id(__u32 id);
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_prog_get_fd_by_id")]
-        internal static partial SafeFileDescriptor ProgGetFdById(uint id);
+        internal static partial int ProgGetFdById(uint id);
 
         // int bpf_prog_load(enum bpf_prog_type prog_type, const char *prog_name, const char *license,
         //                   const struct bpf_insn *insns, size_t insn_cnt, const struct bpf_prog_load_opts *opts);
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_prog_load", StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial SafeFileDescriptor ProgLoad(uint progType, string? progName, string license, BpfInstruction* insns, nuint insnCnt, BpfProgLoadOpts* opts);
+        internal static partial int ProgLoad(uint progType, string? progName, string license, BpfInstruction* insns, nuint insnCnt, BpfProgLoadOpts* opts);
 
         // int bpf_prog_test_run_opts(int prog_fd, struct bpf_test_run_opts *opts);
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_prog_test_run_opts")]

@@ -120,6 +120,26 @@ internal static partial class Interop
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map__set_max_entries")]
         internal static partial int MapSetMaxEntries(nint map, uint maxEntries);
 
+        // enum bpf_map_type bpf_map__type(const struct bpf_map *map);
+        [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map__type")]
+        internal static partial uint MapType(nint map);
+
+        // __u32 bpf_map__key_size(const struct bpf_map *map);
+        [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map__key_size")]
+        internal static partial uint MapKeySize(nint map);
+
+        // __u32 bpf_map__value_size(const struct bpf_map *map);
+        [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map__value_size")]
+        internal static partial uint MapValueSize(nint map);
+
+        // __u32 bpf_map__map_flags(const struct bpf_map *map);
+        [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map__map_flags")]
+        internal static partial uint MapMapFlags(nint map);
+
+        // int bpf_map__set_inner_map_fd(struct bpf_map *map, int fd);
+        [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map__set_inner_map_fd")]
+        internal static partial int MapSetInnerMapFd(nint map, SafeFileDescriptor fd);
+
         // struct bpf_map *bpf_map__inner_map(struct bpf_map *map);
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map__inner_map")]
         internal static partial nint MapInnerMap(nint map);

@@ -3,7 +3,11 @@ using Lb.Native;
 
 internal static partial class Interop
 {
-    /// <summary>glibc: descriptors, namespaces, interface names, mounts, and vsnprintf for libbpf's log.</summary>
+    /// <summary>
+    /// glibc: descriptors, namespaces, interface names, mounts, and vsnprintf for libbpf's log.
+    /// An <c>int fd</c> parameter is passed as a SafeHandle (pointer-sized; the callee reads the low
+    /// 32 bits, as both 64-bit Linux ABIs specify), which keeps the descriptor alive for the call.
+    /// </summary>
     internal static unsafe partial class Libc
     {
         internal const int O_RDONLY = 0x0;
@@ -20,11 +24,11 @@ internal static partial class Interop
         // Declared with the mode argument: a fixed-argument call is valid for a variadic callee on
         // the Linux x86-64 and arm64 ABIs when no floating-point argument is passed.
         [LibraryImport(Libraries.Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-        internal static partial SafeFileDescriptor Open(string pathname, int flags, uint mode);
+        internal static partial int Open(string pathname, int flags, uint mode);
 
         // int fcntl(int fd, int cmd, ... /* arg */);  (used with F_DUPFD_CLOEXEC, whose arg is an int)
         [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]
-        internal static partial SafeFileDescriptor FcntlDupFd(SafeFileDescriptor fd, int cmd, int lowestFd);
+        internal static partial int FcntlDupFd(SafeFileDescriptor fd, int cmd, int lowestFd);
 
         // int setns(int fd, int nstype);
         [LibraryImport(Libraries.Libc, EntryPoint = "setns", SetLastError = true)]

@@ -3,16 +3,10 @@ using System.Runtime.InteropServices;
 namespace Lb.Native;
 
 /// <summary>
-/// A file descriptor: a BPF map, program or link, or a namespace file. Negative values are invalid;
-/// libbpf returns <c>-errno</c> in place of a descriptor, which <see cref="Interop.ThrowIfFailed(SafeFileDescriptor, string, string?)"/> turns into an exception.
+/// A file descriptor: a BPF map, program or link, or a namespace file. Negative values are invalid.
 /// </summary>
 public sealed class SafeFileDescriptor : SafeHandle
 {
-    // Used by the LibraryImport generator for descriptors returned from native calls.
-    public SafeFileDescriptor() : base(invalidHandleValue: -1, ownsHandle: true)
-    {
-    }
-
     internal SafeFileDescriptor(int fd, bool ownsHandle) : base(invalidHandleValue: -1, ownsHandle)
     {
         SetHandle(fd);
@@ -22,6 +16,25 @@ public sealed class SafeFileDescriptor : SafeHandle
 
     /// <summary>The descriptor number, valid only while this handle is alive and not disposed.</summary>
     internal int Value => (int)handle;
+
+    /// <summary>
+    /// What the descriptor refers to, from its /proc/self/fd link: "anon_inode:bpf-map",
+    /// "anon_inode:bpf-prog", "anon_inode:bpf_link", a path...
+    /// </summary>
+    internal string? DescribeTarget()
+    {
+        var added = false;
+        try
+        {
+            DangerousAddRef(ref added);
+            return new FileInfo($"/proc/self/fd/{(int)handle}").LinkTarget;
+        }
+        finally
+        {
+            if (added)
+                DangerousRelease();
+        }
+    }
 
     // Never retried on EINTR: Linux releases the descriptor before close() can report EINTR, so a
     // retry could close a descriptor another thread has just been given.
