@@ -133,6 +133,21 @@ public sealed class BpfObjectTests(CompiledObjects objects) : IClassFixture<Comp
     }
 
     [Fact]
+    public void Load_PinnedMapOfAnotherSize_IsRefusedWithLibbpfsReason()
+    {
+        using var pins = new PinDirectory();
+        using (var first = BpfObject.Open(objects.Counting, new BpfObjectOpenOptions { PinRootPath = pins.Path }))
+            first.Load();
+
+        using var resized = BpfObject.Open(objects.Counting, new BpfObjectOpenOptions { PinRootPath = pins.Path });
+        resized.SetMaxEntries("lbt_counts", 2048);
+        var error = Assert.Throws<BpfException>(resized.Load);
+
+        Assert.Contains("parameter mismatch", error.Message);
+        Assert.Contains(pins.Combine("lbt_counts"), error.Message);
+    }
+
+    [Fact]
     public void Program_FoundByName_CountsIntoTheObjectsMap()
     {
         using var pins = new PinDirectory();
