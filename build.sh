@@ -50,7 +50,15 @@ case "${1:-}" in
     log "native tests (ctest)"
     ctest --test-dir build --output-on-failure
     log "managed tests (dotnet test)"
-    dotnet test Lb.sln -c "$CONFIG" --no-build --nologo -v q --logger "console;verbosity=normal" ;;
+    mkdir -p build
+    set +e
+    dotnet test Lb.sln -c "$CONFIG" --no-build --nologo -v q --logger "console;verbosity=normal" 2>&1 | tee build/dotnet-test.log
+    status=${PIPESTATUS[0]}
+    set -e
+    # One closing line over every test assembly, in the plain form CI reads.
+    awk '/^ +Passed: +[0-9]+/{p+=$2} /^ +Failed: +[0-9]+/{f+=$2} /^ +Skipped: +[0-9]+/{s+=$2}
+         END{printf "managed tests: %d passed, %d failed, %d skipped\n", p, f, s}' build/dotnet-test.log
+    exit "$status" ;;
   demo)
     build_all
     shift

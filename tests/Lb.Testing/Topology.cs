@@ -93,10 +93,20 @@ public sealed class Topology : IAsyncDisposable
                 Ip(b.Namespace, "addr", "add", $"{VipV4}/32", "dev", "lo");
                 Ip(b.Namespace, "addr", "add", $"{VipV6}/128", "dev", "lo", "nodad");
             }
-            // XDP_TX / XDP_REDIRECT into a veth arrive only if the receiving peer runs NAPI.
-            Shell.InNamespace(b.Namespace, "ethtool", "-K", "e0", "gro", "on");
+            PrepareEndpointInterface(b.Namespace, "e0");
         }
-        Shell.InNamespace(ClientNs, "ethtool", "-K", "c0", "gro", "on");
+        PrepareEndpointInterface(ClientNs, "c0");
+    }
+
+    /// <summary>
+    /// XDP_TX / XDP_REDIRECT into a veth arrive only if the receiving peer runs NAPI (GRO on). TX
+    /// checksum offload is off because a veth hands the balancer's XDP program frames whose L4
+    /// checksum is only partial, and an incremental update of a partial checksum is wrong.
+    /// </summary>
+    private static void PrepareEndpointInterface(string ns, string dev)
+    {
+        Shell.InNamespace(ns, "ethtool", "-K", dev, "gro", "on");
+        Shell.InNamespace(ns, "ethtool", "-K", dev, "tx", "off");
     }
 
     private void AddNamespace(string ns)
