@@ -37,6 +37,12 @@
 #define LB_MAGLEV_DEFAULT_SIZE 16381   /* the loader sets the inner map size to the configured M */
 #define LB_NAT_PORT_TRIES      8       /* candidate SNAT ports tried before the flow is handed over */
 
+/* Constants of the packet path that both engines must apply identically (docs/xdp-datapath.md). */
+#define LB_NAT_PORT_HASH_XOR   0x9e3779b9U /* SNAT port base: lb_flow_hash(5-tuple, seed ^ this) */
+#define LB_ENCAP_TTL           64      /* outer IPv4 TTL / IPv6 hop limit of dsr-ipip */
+#define LB_MSS_OVERHEAD_V4     60      /* dsr-ipip SYN: MSS <= mtu - (outer 20 + inner 20 + TCP 20) */
+#define LB_MSS_OVERHEAD_V6     100     /* dsr-ipip SYN: MSS <= mtu - (outer 40 + inner 40 + TCP 20) */
+
 enum lb_family {
 	LB_FAMILY_IPV4 = 4,
 	LB_FAMILY_IPV6 = 6,
@@ -61,7 +67,11 @@ enum lb_backend_state {
 #define LB_SVC_F_KEEP_CLIENT   (1U << 3) /* nat without SNAT (traffic policy local, or snat: false) */
 
 /* Why a frame was dropped or passed to the kernel. Stable numbers: a retired reason keeps its
- * number, marked unused. The XDP program and the managed engine count into the same reasons. */
+ * number, marked unused. The XDP program and the managed engine count into the same reasons.
+ * The number says the verdict: below LB_REASON_FIRST_DROP pass, from it drop, from
+ * LB_REASON_FIRST_FWD on the frame was forwarded. */
+#define LB_REASON_FIRST_DROP 32
+#define LB_REASON_FIRST_FWD  64
 enum lb_reason {
 	LB_REASON_UNUSED_0 = 0,
 	/* passed to the kernel (or, later, to the AF_XDP worker) */

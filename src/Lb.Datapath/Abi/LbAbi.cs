@@ -59,6 +59,21 @@ public static class LbLimits
     public const uint NatPortTries = 8;
     /// <summary>LB_REASON_MAX: one past the largest reason number; the size of the reason counters.</summary>
     public const uint ReasonMax = 96;
+    /// <summary>Reasons from this number on are drops; below it the frame was passed to the kernel.</summary>
+    public const uint ReasonFirstDrop = 32;
+    /// <summary>Reasons from this number on mean the frame was forwarded.</summary>
+    public const uint ReasonFirstFwd = 64;
+
+    // Constants of the packet path that both engines must apply identically (docs/xdp-datapath.md).
+
+    /// <summary>The SNAT port base is the flow hash of the 5-tuple with seed <c>flow_hash_seed ^ NatPortHashXor</c>.</summary>
+    public const uint NatPortHashXor = 0x9e3779b9;
+    /// <summary>Outer IPv4 TTL / IPv6 hop limit of dsr-ipip.</summary>
+    public const uint EncapTtl = 64;
+    /// <summary>dsr-ipip SYN over IPv4: MSS &lt;= mtu - (outer 20 + inner 20 + TCP 20).</summary>
+    public const uint MssOverheadV4 = 60;
+    /// <summary>dsr-ipip SYN over IPv6: MSS &lt;= mtu - (outer 40 + inner 40 + TCP 20).</summary>
+    public const uint MssOverheadV6 = 100;
 }
 
 /// <summary>enum lb_family: the IP version number, as stored in the __u8 family fields.</summary>

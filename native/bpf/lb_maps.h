@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The BPF maps of lb_xdp, declared as BTF-defined maps with the names and types of lb_abi.h.
+ *
+ * Every map is pinned by name: the loader opens the object with pin_root_path LB_PIN_ROOT, so an
+ * agent that restarts adopts the maps (and the flows in them) instead of creating new ones.
+ * Sizes here are defaults; the loader may change max_entries before load (lb_flows, lb_rev_nat,
+ * lb_affinity, and the inner Maglev table to the configured M).
+ */
+#ifndef LB_MAPS_H
+#define LB_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "lb/lb_abi.h"
+
+/* lb_config[0]: written by the agent before it attaches the program. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_config SEC(".maps");
+
+/* One entry per frontend (address, port, protocol, family). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_FRONTENDS);
+	__type(key, struct lb_service_key);
+	__type(value, struct lb_service);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_services SEC(".maps");
+
+/* A hash, not an array: "this id has no backend" must be visible as a missed lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct lb_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_backends SEC(".maps");
+
+/* The inner Maglev table: M backend ids. BPF_F_INNER_MAP lets inner maps of another size be
+ * stored in the outer map (kernel 5.10, array_map_meta_equal), so a pinned lb_maglev survives a
+ * change of M. The kernel compares map_flags exactly, so every inner map that user space creates
+ * must carry BPF_F_INNER_MAP too. */
+struct lb_maglev_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAGLEV_DEFAULT_SIZE);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+/* Key lb_maglev_key(service id, family): two tables per service id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2 * LB_MAX_SERVICES);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct lb_maglev_inner); /* a flexible array member: it must come last */
+} lb_maglev SEC(".maps");
+
+/* Client 5-tuple -> backend. LRU: a full table forgets the idlest flow instead of refusing one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_DEFAULT_FLOWS);
+	__type(key, struct lb_flow_key);
+	__type(value, struct lb_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_flows SEC(".maps");
+
+/* (client address, service) -> backend, for ClientIP affinity. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_DEFAULT_AFFINITY);
+	__type(key, struct lb_affinity_key);
+	__type(value, struct lb_affinity);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_affinity SEC(".maps");
+
+/* Reply 5-tuple (backend -> Lb or client) -> how to rewrite it back to VIP -> client. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_DEFAULT_FLOWS);
+	__type(key, struct lb_flow_key);
+	__type(value, struct lb_rev_nat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_rev_nat SEC(".maps");
+
+/* Allowed client CIDRs per service. LPM tries must be created with BPF_F_NO_PREALLOC. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, LB_MAX_SRC_RANGES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lb_src_range_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_src_ranges SEC(".maps");
+
+/* Per-CPU so counting needs no atomics; user space sums the CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct lb_service_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_svc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_REASON_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_reasons SEC(".maps");
+
+#endif /* LB_MAPS_H */
