@@ -21,6 +21,12 @@
 #include "lb_maps.h"
 #include "lb_parse.h"
 
+/* Lb's own address of a family: the NAT source and the dsr-ipip outer source. */
+static __always_inline const union lb_addr *lb_snat_addr(const struct lb_config *cfg, __u8 family)
+{
+	return family == LB_FAMILY_IPV4 ? &cfg->snat_v4 : &cfg->snat_v6;
+}
+
 /* Rewrites a parsed TCP/UDP packet to saddr:sport -> daddr:dport, decrements its TTL or hop limit
  * and updates the checksums incrementally from the old values in pkt->key: the IPv4 header
  * checksum over the addresses and the TTL, the L4 checksum over the pseudo-header addresses and
@@ -116,12 +122,7 @@ static __always_inline void lb_nat_reply_key(const struct lb_config *cfg, const 
 {
 	__builtin_memset(reply, 0, sizeof(*reply));
 	reply->saddr = be->addr;
-	if (svc->flags & LB_SVC_F_KEEP_CLIENT)
-		reply->daddr = tuple->saddr;
-	else if (tuple->family == LB_FAMILY_IPV4)
-		reply->daddr = cfg->snat_v4;
-	else
-		reply->daddr = cfg->snat_v6;
+	reply->daddr = svc->flags & LB_SVC_F_KEEP_CLIENT ? tuple->saddr : *lb_snat_addr(cfg, tuple->family);
 	reply->sport = be->port;
 	reply->proto = tuple->proto;
 	reply->family = tuple->family;

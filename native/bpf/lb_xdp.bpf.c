@@ -120,7 +120,7 @@ static __always_inline enum lb_reason lb_forward_nat(struct xdp_md *ctx, const s
 	enum lb_reason reason;
 
 	if (!(svc->flags & LB_SVC_F_KEEP_CLIENT)) {
-		saddr = pkt->key.family == LB_FAMILY_IPV4 ? &cfg->snat_v4 : &cfg->snat_v6;
+		saddr = lb_snat_addr(cfg, pkt->key.family);
 		sport = nat_port;
 	}
 	reason = lb_nat_rewrite(ctx, pkt, saddr, &be->addr, sport, be->port);
@@ -147,7 +147,7 @@ static __always_inline enum lb_reason lb_forward_ipip(struct xdp_md *ctx, const 
 	reason = ipv4 ? lb4_encap(ctx, pkt, cfg, be) : lb6_encap(ctx, pkt, cfg, be);
 	if (reason)
 		return reason;
-	lb_fib_init(&fib, ctx, pkt, ipv4 ? &cfg->snat_v4 : &cfg->snat_v6, &be->addr,
+	lb_fib_init(&fib, ctx, pkt, lb_snat_addr(cfg, pkt->key.family), &be->addr,
 		    ipv4 ? IPPROTO_IPIP : IPPROTO_IPV6, 0, 0, pkt->ip_len + lb_encap_len(pkt->key.family));
 	/* The outer IPv6 header has the inner traffic class and flow label 0. */
 	fib.flowinfo &= bpf_htonl(0x0ff00000);
