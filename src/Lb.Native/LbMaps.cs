@@ -36,6 +36,9 @@ public sealed class LbMaps : IDisposable
 
     private const string MaglevInnerName = "lb_maglev_inner";
 
+    /// <summary>The name of the one-slot table that stands in an emptied slot (see <see cref="RemoveMaglevTables"/>).</summary>
+    private const string MaglevNoneName = "lb_maglev_none";
+
     /// <summary>
     /// The outer lb_maglev slot used to find out which inner flags the outer map accepts. Slot 0 is the
     /// IPv4 table of service id 0, and 0 is never a service id, so no packet ever looks there.
@@ -44,7 +47,9 @@ public sealed class LbMaps : IDisposable
 
     private readonly List<IDisposable> _owned;
     private readonly Lock _fillLock = new();
+    private readonly HashSet<uint> _noneTableIds = [];
     private MaglevTableFill? _fill;
+    private BpfMap? _noneTable;
 
     private LbMaps(Func<string, BpfMap> open, BpfMap names)
     {
@@ -189,20 +194,42 @@ public sealed class LbMaps : IDisposable
     /// </summary>
     public int SetMaglevTables(ReadOnlySpan<uint> keys, ReadOnlySpan<BpfMap> tables) => Maglev.SetInnerMaps(keys, tables);
 
-    /// <summary>Empties an lb_maglev slot; false when it held no table.</summary>
-    public bool RemoveMaglevTable(uint key) => Maglev.Delete(BpfMap.AsBytes(ref key));
+    /// <summary>
+    /// Takes the tables out of lb_maglev slots, in one batch. A delete from a map of maps waits for an RCU
+    /// grace period each (about 15 ms here), and arrays have no batch delete; so an emptied slot gets a
+    /// shared one-slot table holding backend id 0 instead, in one batch update and one wait. A program
+    /// reading it finds what an empty slot gives: no backend (id 0 is never a backend, and every other
+    /// slot index misses). Readers here (<see cref="ReadMaglevSlots"/>, <see cref="TryGetMaglevTableId"/>)
+    /// report such a slot as empty. The removed tables are freed by the kernel once no program holds them.
+    /// Returns the number emptied; a failure part-way is a <see cref="BpfBatchException"/>.
+    /// </summary>
+    public int RemoveMaglevTables(ReadOnlySpan<uint> keys)
+    {
+        if (keys.IsEmpty)
+            return 0;
+        var none = NoneTable();
+        var tables = new BpfMap[keys.Length];
+        Array.Fill(tables, none);
+        return Maglev.SetInnerMaps(keys, tables);
+    }
 
-    /// <summary>The kernel id of the table in an lb_maglev slot.</summary>
-    public bool TryGetMaglevTableId(uint key, out uint tableId) => Maglev.TryGetInnerMapId(key, out tableId);
+    /// <summary>The kernel id of the table in an lb_maglev slot; false for an empty slot.</summary>
+    public bool TryGetMaglevTableId(uint key, out uint tableId)
+    {
+        if (Maglev.TryGetInnerMapId(key, out tableId) && !IsNoneTable(tableId))
+            return true;
+        tableId = 0;
+        return false;
+    }
 
-    /// <summary>Every occupied lb_maglev slot and its table's id, in slot order.</summary>
+    /// <summary>Every lb_maglev slot holding a table, and the table's id, in slot order.</summary>
     public List<(uint Key, uint TableId)> ReadMaglevSlots()
     {
         var slots = new List<(uint, uint)>();
         // An array's keys are all its indices, so walk them directly; an empty slot is a missed lookup.
         for (var key = 0u; key < Maglev.MaxEntries; key++)
         {
-            if (Maglev.TryGetInnerMapId(key, out var id))
+            if (TryGetMaglevTableId(key, out var id))
                 slots.Add((key, id));
         }
         return slots;
@@ -226,9 +253,59 @@ public sealed class LbMaps : IDisposable
 
     public void Dispose()
     {
+        _noneTable?.Dispose();
         foreach (var map in Enumerable.Reverse(_owned))
             map.Dispose();
         _owned.Clear();
+    }
+
+    private BpfMap NoneTable()
+    {
+        lock (_fillLock)
+        {
+            if (_noneTable is not null)
+                return _noneTable;
+        }
+        var fill = MaglevFill;
+        var none = BpfMap.Create(BpfMapType.Array, MaglevNoneName, sizeof(uint), sizeof(uint), 1,
+            new BpfMapCreateOptions { Flags = fill == MaglevTableFill.Mapped ? MaglevInnerFlags : BpfMapFlags.InnerMap });
+        lock (_fillLock)
+        {
+            if (_noneTable is null)
+            {
+                _noneTable = none;
+                _noneTableIds.Add(none.Id);
+                return none;
+            }
+        }
+        none.Dispose();
+        return _noneTable;
+    }
+
+    /// <summary>Whether a table id is a stand-in for an empty slot, this process's or one an earlier agent left.</summary>
+    private bool IsNoneTable(uint tableId)
+    {
+        lock (_fillLock)
+        {
+            if (_noneTableIds.Contains(tableId))
+                return true;
+        }
+        string name;
+        try
+        {
+            using var table = BpfMap.OpenById(tableId);
+            name = table.Name;
+        }
+        catch (BpfException e) when (e.Errno == Interop.ENOENT)
+        {
+            // Replaced and freed between the slot lookup and now: it was a table, and is gone.
+            return false;
+        }
+        if (name != MaglevNoneName)
+            return false;
+        lock (_fillLock)
+            _noneTableIds.Add(tableId);
+        return true;
     }
 
     private MaglevTableFill ProbeMaglevFill()
@@ -246,7 +323,8 @@ public sealed class LbMaps : IDisposable
         {
             return MaglevTableFill.Batch;
         }
-        RemoveMaglevTable(ProbeSlot);
+        // The one plain delete: a slot emptied for good, once per agent start.
+        Maglev.Delete(BitConverter.GetBytes(ProbeSlot));
         return MaglevTableFill.Mapped;
     }
 

@@ -34,6 +34,7 @@ public sealed partial class Programmer
     private readonly MapContents _contents;
     private readonly Lock _applyLock = new();
     private readonly List<PendingTable> _pendingTables = [];
+    private readonly List<uint> _pendingRemovals = [];
     private readonly HashSet<uint> _servicesWithNewTables = [];
     private MaglevTableBuilder? _builder;
     private DesiredState _applied = DesiredState.Empty;
@@ -123,20 +124,25 @@ public sealed partial class Programmer
                 WriteCursors(target.Cursors);
                 foreach (var change in diff.Ordered())
                 {
+                    // Table changes come in runs (Ordered keeps them together); each run is written in batches.
                     current = change;
                     if (change is not MaglevTableRebuilt)
                         FlushTables(target, endOfRun: true);
+                    if (change is not MaglevTableRemoved)
+                        FlushRemovals();
                     ApplyChange(change, target);
                 }
                 current = null;
                 FlushTables(target, endOfRun: true);
+                FlushRemovals();
                 if (fullSync)
                     RemoveStale(target);
             }
             catch (Exception e)
             {
                 // The contents model holds exactly what was written; a full pass next time finishes the job.
-                DiscardPendingTables();
+                _pendingTables.Clear();
+                _pendingRemovals.Clear();
                 _servicesWithNewTables.Clear();
                 _fullSyncPending = true;
                 FailedCount++;
@@ -211,7 +217,7 @@ public sealed partial class Programmer
             case MaglevTableRemoved c:
                 // Its frontends of that family must read backend_count 0 before the table goes.
                 WriteServiceEntries(c.Key.ServiceId, target);
-                RemoveTable(MapEncoding.MaglevSlot(c.Key));
+                QueueRemoval(MapEncoding.MaglevSlot(c.Key));
                 break;
             default:
                 throw new InvalidOperationException($"The programmer does not know the change {change.GetType().Name}.");
@@ -354,47 +360,52 @@ public sealed partial class Programmer
         var backends = change.Backends.Select(b => new MaglevBackend(b.Identity, b.Backend.Weight, b.Id)).ToEquatableArray();
         if (_contents.Tables.TryGetValue(slot, out var known) && known.Matches(options, backends))
             return;
-        if (_builder is null || _builder.TableSize != options.TableSize || _builder.Seed != options.Seed)
-            _builder = new MaglevTableBuilder(options);
-        var table = _builder.Build(backends.AsImmutableArray().AsSpan());
-        var inner = _maps.CreateMaglevTable(table.BackendIds.Span);
-        _tablesBuilt++;
-        _pendingTables.Add(new PendingTable(slot, change.Key.ServiceId, inner, new MaglevTableRecord(inner.Id, options, backends)));
+        _pendingTables.Add(new PendingTable(slot, change.Key.ServiceId, options, backends));
         if (_pendingTables.Count >= TableSwapBatch)
             FlushTables(target, endOfRun: false);
     }
 
     /// <summary>
-    /// Swaps the built tables in. At the end of the run of table changes, the lb_services entries of their
-    /// services are written too (the schedulable count follows the table); not before, so that no frontend
-    /// counts on a table of the run that is not in place yet.
+    /// Builds the queued tables (in parallel: building is pure computation, and most of the cost of a
+    /// large apply), fills a new inner map for each and swaps them in with one batch. At the end of the
+    /// run of table changes, the lb_services entries of their services are written too (the schedulable
+    /// count follows the table); not before, so no frontend counts on a table of the run not yet in place.
     /// </summary>
     private void FlushTables(DesiredState target, bool endOfRun)
     {
         if (_pendingTables.Count > 0)
         {
-            var slots = _pendingTables.Select(p => p.Slot).ToArray();
-            var tables = _pendingTables.Select(p => p.Table).ToArray();
-            var swapped = 0;
+            var pending = _pendingTables.ToArray();
+            _pendingTables.Clear();
+            var tables = new BpfMap?[pending.Length];
             try
             {
-                swapped = _maps.SetMaglevTables(slots, tables);
-            }
-            catch (BpfBatchException e)
-            {
-                swapped = e.Processed;
-                throw;
+                BuildTables(pending, tables);
+                var swapped = 0;
+                try
+                {
+                    swapped = _maps.SetMaglevTables(pending.Select(p => p.Slot).ToArray(), tables!);
+                }
+                catch (BpfBatchException e)
+                {
+                    swapped = e.Processed;
+                    throw;
+                }
+                finally
+                {
+                    for (var i = 0; i < swapped; i++)
+                    {
+                        _contents.Tables[pending[i].Slot] = new MaglevTableRecord(tables[i]!.Id, pending[i].Options, pending[i].Backends);
+                        _servicesWithNewTables.Add(pending[i].ServiceId);
+                    }
+                    _writes += swapped;
+                }
             }
             finally
             {
-                for (var i = 0; i < swapped; i++)
-                {
-                    var pending = _pendingTables[i];
-                    _contents.Tables[pending.Slot] = pending.Record;
-                    _servicesWithNewTables.Add(pending.ServiceId);
-                }
-                _writes += swapped;
-                DiscardPendingTables();
+                // The outer map holds a reference to every swapped table; the rest are freed with their descriptor.
+                foreach (var table in tables)
+                    table?.Dispose();
             }
         }
 
@@ -406,21 +417,55 @@ public sealed partial class Programmer
         }
     }
 
-    private void DiscardPendingTables()
+    private void BuildTables(PendingTable[] pending, BpfMap?[] tables)
     {
-        // The outer map holds a reference to every swapped table; the rest are freed with their descriptor.
-        foreach (var pending in _pendingTables)
-            pending.Table.Dispose();
-        _pendingTables.Clear();
+        var options = pending[0].Options;
+        if (_builder is null || _builder.TableSize != options.TableSize || _builder.Seed != options.Seed)
+            _builder = new MaglevTableBuilder(options);
+        var builder = _builder;
+        try
+        {
+            Parallel.For(0, pending.Length, i =>
+            {
+                var table = builder.Build(pending[i].Backends.AsImmutableArray().AsSpan());
+                tables[i] = _maps.CreateMaglevTable(table.BackendIds.Span);
+            });
+        }
+        catch (AggregateException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+        _tablesBuilt += pending.Length;
     }
 
-    private void RemoveTable(uint slot)
+    private void QueueRemoval(uint slot)
     {
-        if (!_contents.Tables.ContainsKey(slot))
+        if (_contents.Tables.ContainsKey(slot))
+            _pendingRemovals.Add(slot);
+    }
+
+    private void FlushRemovals()
+    {
+        if (_pendingRemovals.Count == 0)
             return;
-        _maps.RemoveMaglevTable(slot);
-        _contents.Tables.Remove(slot);
-        _writes++;
+        var slots = _pendingRemovals.ToArray();
+        _pendingRemovals.Clear();
+        var removed = 0;
+        try
+        {
+            removed = _maps.RemoveMaglevTables(slots);
+        }
+        catch (BpfBatchException e)
+        {
+            removed = e.Processed;
+            throw;
+        }
+        finally
+        {
+            for (var i = 0; i < removed; i++)
+                _contents.Tables.Remove(slots[i]);
+            _writes += removed;
+        }
     }
 
     // ---- the first apply: what the maps hold beyond the target ----
@@ -437,7 +482,8 @@ public sealed partial class Programmer
 
         var slots = target.SchedulableSets.Keys.Select(MapEncoding.MaglevSlot).ToHashSet();
         foreach (var slot in _contents.Tables.Keys.Where(s => !slots.Contains(s)).Order().ToList())
-            RemoveTable(slot);
+            QueueRemoval(slot);
+        FlushRemovals();
 
         var ranges = MapEncoding.SourceRanges(target).ToHashSet(Bytewise<LbSrcRangeKey>.Instance);
         foreach (var key in _contents.SourceRanges.Where(k => !ranges.Contains(k)).ToList())
@@ -523,7 +569,7 @@ public sealed partial class Programmer
         }
     }
 
-    private readonly record struct PendingTable(uint Slot, uint ServiceId, BpfMap Table, MaglevTableRecord Record);
+    private readonly record struct PendingTable(uint Slot, uint ServiceId, MaglevOptions Options, EquatableArray<MaglevBackend> Backends);
 
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information,
         Message = "Programmer started on maps holding {ServiceNames} named services, {BackendNames} named backends, {Frontends} frontends and {Tables} Maglev tables")]

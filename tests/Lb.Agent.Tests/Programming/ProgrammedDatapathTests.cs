@@ -57,7 +57,8 @@ public sealed class ProgrammedDatapathTests
             net.Backends.Select(b => new Backend(b.Address, BackendPort)).ToEquatableArray(),
             ServicePolicy.Default);
         var state = DesiredState.Build(options, [service]);
-        new Programmer(test.Maps).Apply(state);
+        var programmer = new Programmer(test.Maps);
+        programmer.Apply(state);
 
         var entry = state.ServicesByName["web"];
         var table = new MaglevTableBuilder(options.Maglev).Build(entry.Backends.Select(b => MaglevBackend.From(b.Backend, b.Id)));
@@ -102,7 +103,27 @@ public sealed class ProgrammedDatapathTests
 
         // Sixteen flows over two backends: the table, not a constant, chose them.
         Assert.Equal(2, chosen.Count);
+
+        // Both backends drained: the table goes, a new flow takes the no-backend path, an established one
+        // keeps its backend (its flow entry and backend entry are still there).
+        var drained = service with { Backends = service.Backends.Select(b => b with { State = BackendState.Maintenance }).ToEquatableArray() };
+        programmer.Apply(DesiredState.Build(options, [drained], state));
+        var newFlow = new PacketBuilder { DstMac = IngressMac }.Tcp(net.Client, 50000, net.Vip, VipPort, TcpFlags.Syn);
+        var established = new PacketBuilder { DstMac = IngressMac }.Tcp(net.Client, 40000, net.Vip, VipPort, TcpFlags.Ack);
+        var buffer = new byte[newFlow.Length + 64];
+        var passed = ns.Run(() => test.Datapath.Program.TestRun(newFlow, buffer, new XdpMd { IngressIfindex = (uint)ingress }));
+        var noBackend = ReasonCount(test.Maps, LbReason.PassNoBackend);
+        var kept = ns.Run(() => test.Datapath.Program.TestRun(established, buffer, new XdpMd { IngressIfindex = (uint)ingress }));
+
+        Assert.Equal(XdpAction.Pass, passed.Action);
+        Assert.Equal(1UL, noBackend);
+        Assert.Equal(XdpAction.Redirect, kept.Action);
+        var firstBackend = state.BackendsById[table.BackendIds.Span[(int)(FlowHash.Compute(net.Client, 40000, net.Vip, VipPort, L4Protocol.Tcp, seed) % TableSize)]];
+        Assert.Equal(firstBackend.Backend.Address, new PacketView(buffer[..kept.OutputLength]).Destination);
     }
+
+    private static ulong ReasonCount(LbMaps maps, LbReason reason) =>
+        maps.Reasons.LookupPerCpu((uint)reason)!.Aggregate(0UL, (sum, count) => sum + count);
 
     private static string ReasonsSeen(LbMaps maps) =>
         string.Join(", ", Enum.GetValues<LbReason>()
