@@ -124,12 +124,14 @@ public sealed partial class Programmer
                 WriteCursors(target.Cursors);
                 foreach (var change in diff.Ordered())
                 {
-                    // Table changes come in runs (Ordered keeps them together); each run is written in batches.
-                    current = change;
+                    // Table changes come in runs (Ordered keeps them together); each run is written in batches,
+                    // whose failure names no single change.
+                    current = null;
                     if (change is not MaglevTableRebuilt)
                         FlushTables(target, endOfRun: true);
                     if (change is not MaglevTableRemoved)
                         FlushRemovals();
+                    current = change;
                     ApplyChange(change, target);
                 }
                 current = null;
