@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Lb.XdpBench;
+
+public sealed record MachineInfo(string Cpu, int LogicalCpus, string Kernel, string Clocksource, string LoadavgBefore, string LoadavgAfter)
+{
+    public static string Loadavg() => File.ReadAllText("/proc/loadavg").Trim();
+
+    public static MachineInfo Read(string loadavgBefore)
+    {
+        var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))
+            ?.Split(':', 2)[1].Trim() ?? "unknown";
+        var clocksource = File.Exists("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+            ? File.ReadAllText("/sys/devices/system/clocksource/clocksource0/current_clocksource").Trim()
+            : "unknown";
+        return new MachineInfo(cpu, Environment.ProcessorCount, File.ReadAllText("/proc/sys/kernel/osrelease").Trim(),
+            clocksource, loadavgBefore, Loadavg());
+    }
+}
+
+public sealed record CaseFigures(
+    string Case,
+    string Mode,
+    int Services,
+    Spread RawNs,
+    Spread NetNs,
+    string? Floor,
+    Spread? AboveFloorNs,
+    Spread SyscallRawNs,
+    Spread SyscallNetNs,
+    double? ChangeVsFewestServicesPercent,
+    string? Target,
+    bool? TargetMet);
+
+/// <summary>
+/// Turns the per-round batch medians into the published figures. Every difference is taken within a
+/// round (a case minus the same round's fixed cost or floor), then summarised over the rounds as
+/// median, min and max, so the machine's state at the time cancels as far as it can.
+/// </summary>
+public static class BenchReport
+{
+    public const string Method =
+        "(a) one run per BPF_PROG_TEST_RUN call (repeat = 1, so every run starts from the caller's frame), " +
+        "timed by the kernel's own duration field (ktime_get_ns around the single run, inside the syscall); " +
+        "per batch the median over all calls; the fixed cost of a call (the same frame through a program " +
+        "that only returns XDP_TX) measured in every round and subtracted within the round. The wall-clock " +
+        "time of the whole syscall is reported beside it (syscall_*), with its own fixed cost subtracted.";
+
+    public static IReadOnlyList<CaseFigures> Compute(IReadOnlyCollection<CaseSamples> samples)
+    {
+        var byName = samples.Where(s => s.Services == 0).ToDictionary(s => s.Case);
+        var fixedCost = byName[BenchRun.Fixed].Rounds;
+        var fewest = samples.Where(s => s.Services > 0).Select(s => s.Services).DefaultIfEmpty(0).Min();
+        var figures = new List<CaseFigures>();
+        foreach (var s in samples)
+        {
+            var rounds = s.Rounds.Count;
+            var raw = s.Rounds.Select(r => r.KernelNs).ToList();
+            var net = Enumerable.Range(0, rounds).Select(r => s.Rounds[r].KernelNs - fixedCost[r].KernelNs).ToList();
+            var syscall = s.Rounds.Select(r => r.SyscallNs).ToList();
+            var syscallNet = Enumerable.Range(0, rounds).Select(r => s.Rounds[r].SyscallNs - fixedCost[r].SyscallNs).ToList();
+            Spread? above = null;
+            if (s.Floor.Length > 0)
+            {
+                var floor = byName[s.Floor].Rounds;
+                above = Spread.Of(Enumerable.Range(0, rounds).Select(r => s.Rounds[r].KernelNs - floor[r].KernelNs).ToList());
+            }
+            figures.Add(new CaseFigures(s.Case, s.Mode, s.Services, Spread.Of(raw), Spread.Of(net), s.Floor.Length > 0 ? s.Floor : null,
+                above, Spread.Of(syscall), Spread.Of(syscallNet), null, null, null));
+        }
+
+        // Targets: the service count must not matter (within 5 % of the net figure at the fewest
+        // services), and an established / new flow must stay within 100 / 250 ns of its mode's floor.
+        for (var i = 0; i < figures.Count; i++)
+        {
+            var f = figures[i];
+            if (f.Services == 0)
+                continue;
+            var targets = new List<string>();
+            var met = true;
+            double? change = null;
+            if (f.Services != fewest)
+            {
+                var baseline = figures.First(b => b.Case == f.Case && b.Mode == f.Mode && b.Services == fewest);
+                change = (f.NetNs.Median - baseline.NetNs.Median) / baseline.NetNs.Median * 100;
+                targets.Add($"<= 5 % vs {fewest}");
+                met &= change <= 5;
+            }
+            var limit = f.Case switch { "established flow" => 100.0, "new flow (SYN)" => 250.0, _ => (double?)null };
+            if (limit is { } ns && f.AboveFloorNs is { } above)
+            {
+                targets.Add($"<= {ns:F0} ns above floor");
+                met &= above.Median <= ns;
+            }
+            figures[i] = f with
+            {
+                ChangeVsFewestServicesPercent = change,
+                Target = targets.Count > 0 ? string.Join(", ", targets) : null,
+                TargetMet = targets.Count > 0 ? met : null,
+            };
+        }
+        return figures
+            .OrderBy(f => f.Services == 0 ? 0 : 1)
+            .ThenBy(f => CaseOrder(f.Case))
+            .ThenBy(f => f.Mode, StringComparer.Ordinal)
+            .ThenBy(f => f.Services)
+            .ToList();
+    }
+
+    private static int CaseOrder(string name) => name switch
+    {
+        BenchRun.Fixed => 0,
+        BenchRun.Floor => 1,
+        BenchRun.FloorIpip => 2,
+        "non-service packet" => 3,
+        "new flow (SYN)" => 4,
+        "established flow" => 5,
+        _ => 6,
+    };
+
+    public static void WriteJson(string path, MachineInfo machine, BenchOptions options, long newFlowsPerInstance,
+        string programming, IReadOnlyList<CaseFigures> figures)
+    {
+        var fixedCost = figures.First(f => f.Case == BenchRun.Fixed);
+        var document = new
+        {
+            Date = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            Machine = machine,
+            Method = Method,
+            Rounds = options.Rounds,
+            CallsPerBatch = options.Calls,
+            WarmupCallsPerCase = options.WarmupCalls,
+            Frame = "IPv4 TCP; SYN with Linux's 20 option bytes for new flows, ACK|PSH with 64 payload bytes otherwise",
+            Programming = programming,
+            FlowTable = new
+            {
+                Capacity = options.FlowCapacity,
+                NewFlowsPerInstance = newFlowsPerInstance,
+                Eviction = "none: every lb_xdp instance (one per service count) inserts fewer new flows than its flow table holds",
+            },
+            MaglevTableSize = options.MaglevSize,
+            BenchServiceBackends = options.Backends,
+            FixedCostNs = new { Kernel = fixedCost.RawNs, Syscall = fixedCost.SyscallRawNs },
+            Cases = figures,
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var json = JsonSerializer.Serialize(document, new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        });
+        File.WriteAllText(path, json + "\n");
+    }
+
+    public static string Markdown(IReadOnlyList<CaseFigures> figures)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("| case | mode | services | raw ns | net ns | above floor ns | vs fewest services | target | met |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---|---|");
+        foreach (var f in figures)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"| {f.Case} | {f.Mode} | {(f.Services == 0 ? "-" : f.Services.ToString("N0", CultureInfo.InvariantCulture))} ");
+            md.Append(CultureInfo.InvariantCulture, $"| {Format(f.RawNs)} | {Format(f.NetNs)} ");
+            md.Append(CultureInfo.InvariantCulture, $"| {(f.AboveFloorNs is { } a ? Format(a) : "-")} ");
+            md.Append(CultureInfo.InvariantCulture, $"| {(f.ChangeVsFewestServicesPercent is { } c ? $"{c:+0.0;-0.0} %" : "-")} ");
+            md.Append(CultureInfo.InvariantCulture, $"| {f.Target ?? "-"} | {(f.TargetMet is { } m ? (m ? "yes" : "**no**") : "-")} |");
+            md.AppendLine();
+        }
+        return md.ToString();
+    }
+
+    private static string Format(Spread s) =>
+        string.Create(CultureInfo.InvariantCulture, $"{s.Median:F0} ({s.Min:F0}–{s.Max:F0})");
+}

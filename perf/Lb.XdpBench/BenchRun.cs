@@ -1,0 +1,210 @@
+using System.Net;
+using Lb.Core.Model;
+using Lb.Core.State;
+using Lb.Native;
+
+namespace Lb.XdpBench;
+
+/// <summary>What the command line chose.</summary>
+public sealed record BenchOptions
+{
+    public int Rounds { get; init; } = 5;
+    public int Calls { get; init; } = 20_000;
+    public int WarmupCalls { get; init; } = 2_000;
+    public IReadOnlyList<int> ServiceCounts { get; init; } = [1, 10_000];
+    public int Backends { get; init; } = 16;
+    public uint MaglevSize { get; init; } = MaglevOptions.DefaultTableSize;
+    public uint FlowCapacity { get; init; } = DatapathOptions.DefaultFlowTableCapacity;
+    public string BpfDirectory { get; init; } = "build/bpf";
+    public string Output { get; init; } = "perf/results/xdp.json";
+}
+
+/// <summary>The per-round batch medians of one case.</summary>
+public sealed record CaseSamples(string Case, string Mode, int Services, string Floor)
+{
+    public List<BatchResult> Rounds { get; } = [];
+}
+
+/// <summary>
+/// The whole measurement, on the calling thread, which must already be inside the benchmark's network
+/// namespace: loads the floor programs and one lb_xdp per service count (each under its own pin root,
+/// so their flow tables are apart), programs them, then runs every case in every round, cases
+/// interleaved so that a slow moment of the machine spreads over all of them.
+/// </summary>
+public sealed class BenchRun
+{
+    public const string Fixed = "fixed cost (return XDP_TX)";
+    public const string Floor = "floor: parse + XDP_TX";
+    public const string FloorIpip = "floor: parse + IPIP + XDP_TX";
+
+    private static readonly ForwardingMode[] Modes = [ForwardingMode.Nat, ForwardingMode.DsrIpip, ForwardingMode.DsrL2];
+
+    private readonly BenchOptions _options;
+    private readonly BenchNetwork _network;
+    private readonly CallTimer _timer;
+    private readonly Dictionary<string, CaseSamples> _samples = [];
+    private long _nextNewFlow;
+
+    public BenchRun(BenchOptions options, BenchNetwork network)
+    {
+        _options = options;
+        _network = network;
+        _timer = new CallTimer((uint)Interfaces.IndexOf(BenchNetwork.Ingress));
+    }
+
+    /// <summary>New flows each lb_xdp instance gets over the run: warm-up and measured rounds, every mode.</summary>
+    public long NewFlowsPerInstance => (long)Modes.Length * (_options.WarmupCalls + (long)_options.Rounds * _options.Calls);
+
+    public IReadOnlyCollection<CaseSamples> Samples => _samples.Values;
+
+    public void Execute(string pinRoot, TextWriter log)
+    {
+        if (NewFlowsPerInstance >= _options.FlowCapacity)
+            throw new ArgumentException($"{NewFlowsPerInstance} new flows would not fit in a flow table of {_options.FlowCapacity}: the new-flow case would measure LRU eviction. Lower --calls or --rounds.");
+
+        using var fixedCost = BpfProgram.Load(BpfProgramType.Xdp, "bench_fixed",
+            [BpfInstruction.Mov64(BpfRegister.R0, (int)XdpAction.Tx), BpfInstruction.Exit()]);
+        using var floor = LoadProgram("xdp_floor");
+        using var floorIpip = LoadProgram("xdp_floor_ipip");
+
+        var instances = new List<Instance>();
+        try
+        {
+            foreach (var count in _options.ServiceCounts)
+            {
+                var started = DateTime.UtcNow;
+                instances.Add(Instance.Create(_options, _network, count, Path.Combine(pinRoot, $"s{count}")));
+                log.WriteLine($"programmed {count} service(s) in {(DateTime.UtcNow - started).TotalSeconds:F1} s");
+            }
+
+            for (var round = -1; round < _options.Rounds; round++)
+            {
+                var calls = round < 0 ? _options.WarmupCalls : _options.Calls;
+                var record = round >= 0;
+                var reference = BenchFrames.Data(BenchNetwork.Client, 40_000);
+                Measure(record, new CaseSamples(Fixed, "-", 0, ""), fixedCost, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 0));
+                Measure(record, new CaseSamples(Floor, "-", 0, ""), floor, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 0));
+                Measure(record, new CaseSamples(FloorIpip, "-", 0, ""), floorIpip, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 20));
+                foreach (var instance in instances)
+                {
+                    foreach (var mode in Modes)
+                        MeasureMode(record, instance, mode, calls);
+                }
+                if (record)
+                    log.WriteLine($"round {round + 1}/{_options.Rounds} done");
+            }
+        }
+        finally
+        {
+            foreach (var instance in instances)
+                instance.Dispose();
+        }
+    }
+
+    private void MeasureMode(bool record, Instance instance, ForwardingMode mode, int calls)
+    {
+        instance.Apply(mode);
+        var program = instance.Program;
+        var floor = mode == ForwardingMode.DsrIpip ? FloorIpip : Floor;
+        var name = ModeName(mode);
+
+        var nonService = BenchFrames.NonService();
+        Measure(record, new CaseSamples("non-service packet", name, instance.Services, Floor), program, calls,
+            _ => nonService, XdpAction.Pass, BenchFrames.CheckUntouched);
+
+        var first = _nextNewFlow;
+        var syns = new byte[calls][];
+        for (var i = 0; i < calls; i++)
+            syns[i] = BenchFrames.NewFlowSyn(first + i);
+        _nextNewFlow += calls;
+        Measure(record, new CaseSamples("new flow (SYN)", name, instance.Services, floor), program, calls,
+            i => syns[i], XdpAction.Tx, (i, o) => BenchFrames.CheckForwarded(mode, _network, i, o));
+
+        // One port per mode: an entry of another mode's flow must not answer for this one.
+        var clientPort = (ushort)(41_000 + (int)mode);
+        var handshake = _timer.RunOnce(program, BenchFrames.Syn(BenchNetwork.Client, clientPort), XdpAction.Tx, $"{name}: first packet of the established flow");
+        var data = BenchFrames.Data(BenchNetwork.Client, clientPort);
+        Measure(record, new CaseSamples("established flow", name, instance.Services, floor), program, calls,
+            _ => data, XdpAction.Tx, (i, o) => BenchFrames.CheckForwarded(mode, _network, i, o));
+
+        if (mode != ForwardingMode.Nat)
+            return;
+        var forwarded = new Lb.Testing.PacketView(handshake);
+        var reply = BenchFrames.NatReply(forwarded.Destination, forwarded.SourcePort);
+        Measure(record, new CaseSamples("reply (NAT)", name, instance.Services, Floor), program, calls,
+            _ => reply, XdpAction.Tx, (_, o) => BenchFrames.CheckReply(clientPort, o));
+    }
+
+    private void Measure(bool record, CaseSamples key, BpfProgram program, int calls, Func<int, byte[]> frames,
+        XdpAction expected, Func<byte[], byte[], string?> check)
+    {
+        var what = key.Services == 0 ? key.Case : $"{key.Case}, {key.Mode}, {key.Services} services";
+        var result = _timer.Run(program, calls, frames, expected, check, what);
+        if (!record)
+            return;
+        var id = $"{key.Case}|{key.Mode}|{key.Services}";
+        if (!_samples.TryGetValue(id, out var samples))
+            _samples[id] = samples = key;
+        samples.Rounds.Add(result);
+    }
+
+    private BpfProgram LoadProgram(string name)
+    {
+        var path = Path.Combine(_options.BpfDirectory, name + ".bpf.o");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path} is missing: build the BPF objects first (cmake --build build).", path);
+        using var loaded = BpfObject.Open(path);
+        loaded.Load();
+        return loaded.GetProgram(name);
+    }
+
+    public static string ModeName(ForwardingMode mode) => mode switch
+    {
+        ForwardingMode.Nat => "nat",
+        ForwardingMode.DsrIpip => "dsr-ipip",
+        _ => "dsr-l2",
+    };
+
+    /// <summary>One lb_xdp with its maps, programmed with a service count, and the three states that differ only in the bench service's mode.</summary>
+    private sealed class Instance : IDisposable
+    {
+        private readonly AbiStateWriter _writer;
+        private readonly Dictionary<ForwardingMode, DesiredState> _states = [];
+
+        private Instance(AbiStateWriter writer, int services)
+        {
+            _writer = writer;
+            Services = services;
+        }
+
+        public int Services { get; }
+        public BpfProgram Program => _writer.Program;
+
+        public static Instance Create(BenchOptions options, BenchNetwork network, int services, string pinRoot)
+        {
+            var datapath = BenchServices.Options(options.MaglevSize, options.FlowCapacity);
+            var writer = AbiStateWriter.Load(Path.Combine(options.BpfDirectory, "lb_xdp.bpf.o"), pinRoot, datapath);
+            var instance = new Instance(writer, services);
+            try
+            {
+                DesiredState? previous = null;
+                foreach (var mode in Modes)
+                {
+                    previous = DesiredState.Build(datapath, BenchServices.Build(services, mode, network.Backends), previous);
+                    instance._states[mode] = previous;
+                }
+                instance.Apply(ForwardingMode.Nat);
+                return instance;
+            }
+            catch
+            {
+                instance.Dispose();
+                throw;
+            }
+        }
+
+        public void Apply(ForwardingMode mode) => _writer.Apply(_states[mode]);
+
+        public void Dispose() => _writer.Dispose();
+    }
+}
