@@ -122,7 +122,7 @@ public static class BenchReport
     };
 
     public static void WriteJson(string path, MachineInfo machine, BenchOptions options, long newFlowsPerInstance,
-        string programming, IReadOnlyList<CaseFigures> figures)
+        double kernelStepNs, string programming, IReadOnlyList<CaseFigures> figures)
     {
         var fixedCost = figures.First(f => f.Case == BenchRun.Fixed);
         var document = new
@@ -143,6 +143,7 @@ public static class BenchReport
             },
             MaglevTableSize = options.MaglevSize,
             BenchServiceBackends = options.Backends,
+            KernelTimerStepNs = kernelStepNs,
             FixedCostNs = new { Kernel = fixedCost.RawNs, Syscall = fixedCost.SyscallRawNs },
             Cases = figures,
         };

@@ -1,4 +1,4 @@
-using System.Net;
+using Lb.Datapath.Abi;
 using Lb.Core.Model;
 using Lb.Core.State;
 using Lb.Native;
@@ -57,6 +57,8 @@ public sealed class BenchRun
 
     public IReadOnlyCollection<CaseSamples> Samples => _samples.Values;
 
+    public double KernelTimerStepNs => _timer.KernelTimerStepNs;
+
     public void Execute(string pinRoot, TextWriter log)
     {
         if (NewFlowsPerInstance >= _options.FlowCapacity)
@@ -93,6 +95,8 @@ public sealed class BenchRun
                 if (record)
                     log.WriteLine($"round {round + 1}/{_options.Rounds} done");
             }
+            foreach (var instance in instances)
+                CheckNewFlowCount(instance);
         }
         finally
         {
@@ -135,6 +139,20 @@ public sealed class BenchRun
             _ => reply, XdpAction.Tx, (_, o) => BenchFrames.CheckReply(clientPort, o));
     }
 
+    /// <summary>
+    /// The program's own count of new flows (lb_svc_stats) must match the new-flow calls: each one took
+    /// the new-flow path, none hit an old entry. The first packet of each mode's established flow adds
+    /// one per round at most (after a mode switch its entry may be reused or not, both are right).
+    /// </summary>
+    private void CheckNewFlowCount(Instance instance)
+    {
+        var counted = instance.ReadNewFlows();
+        var calls = NewFlowsPerInstance;
+        var handshakes = Modes.Length * (_options.Rounds + 1);
+        if (counted < (ulong)calls || counted > (ulong)(calls + handshakes))
+            throw new InvalidOperationException($"lb_xdp with {instance.Services} services counted {counted} new flows for {calls} new-flow calls (+ at most {handshakes} handshakes).");
+    }
+
     private void Measure(bool record, CaseSamples key, BpfProgram program, int calls, Func<int, byte[]> frames,
         XdpAction expected, Func<byte[], byte[], string?> check)
     {
@@ -171,10 +189,13 @@ public sealed class BenchRun
         private readonly AbiStateWriter _writer;
         private readonly Dictionary<ForwardingMode, DesiredState> _states = [];
 
-        private Instance(AbiStateWriter writer, int services)
+        private readonly string _pinRoot;
+
+        private Instance(AbiStateWriter writer, int services, string pinRoot)
         {
             _writer = writer;
             Services = services;
+            _pinRoot = pinRoot;
         }
 
         public int Services { get; }
@@ -184,7 +205,7 @@ public sealed class BenchRun
         {
             var datapath = BenchServices.Options(options.MaglevSize, options.FlowCapacity);
             var writer = AbiStateWriter.Load(Path.Combine(options.BpfDirectory, "lb_xdp.bpf.o"), pinRoot, datapath);
-            var instance = new Instance(writer, services);
+            var instance = new Instance(writer, services, pinRoot);
             try
             {
                 DesiredState? previous = null;
@@ -204,6 +225,18 @@ public sealed class BenchRun
         }
 
         public void Apply(ForwardingMode mode) => _writer.Apply(_states[mode]);
+
+        /// <summary>lb_svc_stats[bench].new_flows, summed over the CPUs.</summary>
+        public ulong ReadNewFlows()
+        {
+            var id = _states[ForwardingMode.Nat].ServicesByName[BenchServices.BenchName].Id;
+            using var stats = BpfMap.OpenPinned(Path.Combine(_pinRoot, LbMapNames.SvcStats)).As<uint, LbServiceStats>();
+            var perCpu = stats.LookupPerCpu(id) ?? throw new InvalidOperationException($"lb_svc_stats has no entry {id}.");
+            var total = 0UL;
+            foreach (var cpu in perCpu)
+                total += cpu.NewFlows;
+            return total;
+        }
 
         public void Dispose() => _writer.Dispose();
     }

@@ -37,6 +37,34 @@ public sealed class CallTimer
     private double[] _kernel = [];
     private double[] _syscall = [];
 
+    private readonly List<double> _steps = [];
+
+    /// <summary>
+    /// The kernel timer's effective resolution on this machine: the median gap between neighbouring
+    /// distinct durations of every batch. Gaps of 1 ns are left out; they are rounding of the clock's
+    /// conversion, not a finer step (a VM's clock may tick in steps of several ns).
+    /// </summary>
+    public double KernelTimerStepNs
+    {
+        get
+        {
+            if (_steps.Count == 0)
+                return double.NaN;
+            var sorted = _steps.Order().ToArray();
+            return Spread.MedianOfSorted(sorted);
+        }
+    }
+
+    private void TrackTimerStep()
+    {
+        for (var i = 1; i < _kernel.Length; i++)
+        {
+            var gap = _kernel[i] - _kernel[i - 1];
+            if (gap >= 2 && gap <= 50)
+                _steps.Add(gap);
+        }
+    }
+
     public CallTimer(uint ingressIfindex)
     {
         _context = new XdpMd { IngressIfindex = ingressIfindex };
@@ -79,6 +107,7 @@ public sealed class CallTimer
         }
         Array.Sort(_kernel);
         Array.Sort(_syscall);
+        TrackTimerStep();
         return new BatchResult(Spread.MedianOfSorted(_kernel), Spread.MedianOfSorted(_syscall));
     }
 }
