@@ -58,6 +58,18 @@ public sealed unsafe class BpfMap<TKey, TValue> : IDisposable
         Map.Update(BpfMap.AsBytes(ref k), BpfMap.AsBytes(ref v), flags);
     }
 
+    /// <summary>
+    /// Writes keys[i] → values[i] with one BPF_MAP_UPDATE_BATCH; returns the number written. A failure
+    /// part-way is a <see cref="BpfBatchException"/> saying how many were written before it.
+    /// </summary>
+    public int UpdateBatch(ReadOnlySpan<TKey> keys, ReadOnlySpan<TValue> values, BpfUpdateFlags flags = BpfUpdateFlags.Any)
+    {
+        RequireSingleValue();
+        if (keys.Length != values.Length)
+            throw new ArgumentException($"{keys.Length} keys but {values.Length} values.", nameof(values));
+        return Map.UpdateBatch(MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values), keys.Length, flags);
+    }
+
     /// <summary>Deletes the key; false when it was not there.</summary>
     public bool Delete(in TKey key)
     {

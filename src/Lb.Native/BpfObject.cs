@@ -100,9 +100,11 @@ public sealed unsafe class BpfObject : IDisposable
 
     /// <summary>
     /// Sets max_entries of the inner maps of a map of maps (e.g. the Maglev table size M); only before
-    /// <see cref="Load"/>. Inner maps inserted later must have this size.
+    /// <see cref="Load"/>. Inner maps inserted later must have this size (unless the flags include
+    /// <see cref="BpfMapFlags.InnerMap"/>) and exactly the template's flags: <paramref name="flags"/>, or
+    /// the definition's when null.
     /// </summary>
-    public void SetInnerMapMaxEntries(string mapName, uint maxEntries)
+    public void SetInnerMapMaxEntries(string mapName, uint maxEntries, BpfMapFlags? flags = null)
     {
         RequireNotLoaded(nameof(SetInnerMapMaxEntries));
         ArgumentOutOfRangeException.ThrowIfZero(maxEntries);
@@ -119,7 +121,7 @@ public sealed unsafe class BpfObject : IDisposable
         // (bpf_map__set_inner_map_fd drops the definition and uses the template for the outer map).
         var template = BpfMap.Create((BpfMapType)Interop.Libbpf.MapType(inner), "lb_inner_tpl",
             (int)Interop.Libbpf.MapKeySize(inner), (int)Interop.Libbpf.MapValueSize(inner), maxEntries,
-            new BpfMapCreateOptions { Flags = (BpfMapFlags)Interop.Libbpf.MapMapFlags(inner) });
+            new BpfMapCreateOptions { Flags = flags ?? (BpfMapFlags)Interop.Libbpf.MapMapFlags(inner) });
         try
         {
             Interop.ThrowIfFailed(Interop.Libbpf.MapSetInnerMapFd(outer, template.Handle), "bpf_map__set_inner_map_fd", mapName);

@@ -3,8 +3,8 @@ namespace Lb.Native;
 /// <summary>A native call failed with an errno. The message names the call and what it acted on.</summary>
 public class NativeErrorException : Exception
 {
-    public NativeErrorException(int errno, string operation, string? target, string message)
-        : base(message)
+    public NativeErrorException(int errno, string operation, string? target, string message, Exception? innerException = null)
+        : base(message, innerException)
     {
         Errno = errno;
         Operation = operation;
@@ -27,8 +27,8 @@ public class NativeErrorException : Exception
 /// <summary>A libbpf or bpf() call failed.</summary>
 public class BpfException : NativeErrorException
 {
-    public BpfException(int errno, string operation, string? target, string message)
-        : base(errno, operation, target, message)
+    public BpfException(int errno, string operation, string? target, string message, Exception? innerException = null)
+        : base(errno, operation, target, message, innerException)
     {
     }
 }
@@ -46,4 +46,24 @@ public sealed class BpfMapFullException : BpfException
     public string MapName { get; }
 
     public uint MaxEntries { get; }
+}
+
+/// <summary>
+/// A batch update stopped part-way: the first <see cref="Processed"/> elements were written, the rest
+/// were not. <see cref="Exception.InnerException"/> is the typed error of the element that failed.
+/// </summary>
+public sealed class BpfBatchException : BpfException
+{
+    public BpfBatchException(BpfException cause, int processed, int count)
+        : base(cause.Errno, cause.Operation, cause.Target, $"{cause.Message} (after {processed} of {count} elements)", cause)
+    {
+        Processed = processed;
+        Count = count;
+    }
+
+    /// <summary>Elements written before the failure, from the start of the batch.</summary>
+    public int Processed { get; }
+
+    /// <summary>Elements the batch held.</summary>
+    public int Count { get; }
 }

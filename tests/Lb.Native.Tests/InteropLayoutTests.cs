@@ -20,6 +20,7 @@ public sealed class InteropLayoutTests
         .Include("<fcntl.h>")
         .Include("<sched.h>")
         .Include("<net/if.h>")
+        .Include("<sys/mman.h>")
         .Struct(typeof(Interop.Libbpf.BpfObjectOpenOpts), "struct bpf_object_open_opts",
             new Dictionary<string, string?> { ["UnusedAttachProgFd"] = null })
         .Struct(typeof(Interop.Libbpf.BpfXdpAttachOpts), "struct bpf_xdp_attach_opts")
@@ -27,6 +28,7 @@ public sealed class InteropLayoutTests
         .Struct(typeof(Interop.Libbpf.BpfMapCreateOpts), "struct bpf_map_create_opts")
         .Struct(typeof(Interop.Libbpf.BpfProgLoadOpts), "struct bpf_prog_load_opts")
         .Struct(typeof(Interop.Libbpf.BpfTestRunOpts), "struct bpf_test_run_opts")
+        .Struct(typeof(Interop.Libbpf.BpfMapBatchOpts), "struct bpf_map_batch_opts")
         .Struct(typeof(Interop.Libbpf.BpfMapInfo), "struct bpf_map_info",
             new Dictionary<string, string?> { ["UnusedPad"] = null })
         .Struct(typeof(Interop.Libbpf.BpfProgInfo), "struct bpf_prog_info",

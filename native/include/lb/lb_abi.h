@@ -26,6 +26,7 @@
 #define LB_MAP_SRC_RANGES "lb_src_ranges"
 #define LB_MAP_SVC_STATS  "lb_svc_stats"
 #define LB_MAP_REASONS    "lb_reasons"
+#define LB_MAP_NAMES      "lb_names"   /* user space only: see struct lb_name */
 
 /* Limits. Ids are dense small integers chosen by the control plane; 0 means "none". */
 #define LB_MAX_SERVICES        65536   /* service ids 1 .. LB_MAX_SERVICES-1 */
@@ -36,6 +37,8 @@
 #define LB_DEFAULT_AFFINITY    262144
 #define LB_MAGLEV_DEFAULT_SIZE 16381   /* the loader sets the inner map size to the configured M */
 #define LB_NAT_PORT_TRIES      8       /* candidate SNAT ports tried before the flow is handed over */
+#define LB_NAME_MAX            256     /* bytes of UTF-8 in one lb_names record (service names are <= 253) */
+#define LB_MAX_NAMES           (LB_MAX_SERVICES + LB_MAX_BACKENDS) /* lb_names: every id, and the cursors */
 
 /* Constants of the packet path that both engines must apply identically (docs/xdp-datapath.md). */
 #define LB_NAT_PORT_HASH_XOR   0x9e3779b9U /* SNAT port base: lb_flow_hash(5-tuple, seed ^ this) */
@@ -214,6 +217,31 @@ struct lb_service_stats {
 	__u64 packets;
 	__u64 bytes;
 	__u64 new_flows;
+};
+
+/* lb_names (HASH, BPF_F_NO_PREALLOC): user space only, never read by a BPF program. The maps hold
+ * ids, not names; this record lets a restarted agent give every service and backend the id it had,
+ * so flows recorded with an id keep meeting the same backend. Pinned beside the other maps and
+ * versioned with them by this header, because one agent build writes it and the next one reads it.
+ * Key (LB_NAME_SERVICE, service id) -> the service's name; (LB_NAME_BACKEND, backend id) -> the
+ * backend's identity ("address:port") and its owner in service_id; (LB_NAME_CURSORS, 0) -> the
+ * last service and backend ids handed out, len 0. */
+enum lb_name_kind {
+	LB_NAME_CURSORS = 0,
+	LB_NAME_SERVICE = 1,
+	LB_NAME_BACKEND = 2,
+};
+
+struct lb_name_key {
+	__u32 kind;                /* enum lb_name_kind */
+	__u32 id;
+};
+
+struct lb_name {
+	__u32 service_id;          /* LB_NAME_BACKEND: the owner; LB_NAME_CURSORS: last service id */
+	__u32 backend_id;          /* LB_NAME_CURSORS: last backend id; otherwise 0 */
+	__u32 len;                 /* bytes of name in use, <= LB_NAME_MAX */
+	__u8 name[LB_NAME_MAX];    /* UTF-8, not NUL-terminated; the rest zero */
 };
 
 #endif /* LB_ABI_H */

@@ -39,6 +39,8 @@ public static class LbMapNames
     public const string SrcRanges = "lb_src_ranges";
     public const string SvcStats = "lb_svc_stats";
     public const string Reasons = "lb_reasons";
+    /// <summary>User space only: the names behind the ids, for a restarted agent (<see cref="LbName"/>).</summary>
+    public const string Names = "lb_names";
 }
 
 /// <summary>Map sizes and id ranges. Ids are dense small integers chosen by the control plane; 0 means none.</summary>
@@ -57,6 +59,10 @@ public static class LbLimits
     public const uint MaglevDefaultSize = 16381;
     /// <summary>Candidate SNAT ports tried before a flow is handed over.</summary>
     public const uint NatPortTries = 8;
+    /// <summary>Bytes of UTF-8 in one lb_names record (service names are at most 253).</summary>
+    public const uint NameMax = 256;
+    /// <summary>lb_names entries: one per service id and backend id, and the cursors.</summary>
+    public const uint MaxNames = MaxServices + MaxBackends;
     /// <summary>LB_REASON_MAX: one past the largest reason number; the size of the reason counters.</summary>
     public const uint ReasonMax = 96;
     /// <summary>Reasons from this number on are drops; below it the frame was passed to the kernel.</summary>
@@ -450,4 +456,72 @@ public struct LbServiceStats
     public ulong Packets;
     public ulong Bytes;
     public ulong NewFlows;
+}
+
+/// <summary>enum lb_name_kind: what an lb_names record names.</summary>
+public enum LbNameKind : uint
+{
+    /// <summary>Id 0: the last service and backend ids handed out.</summary>
+    Cursors = 0,
+    Service = 1,
+    Backend = 2,
+}
+
+/// <summary>struct lb_name_key: lb_names key.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct LbNameKey
+{
+    public LbNameKind Kind;
+    public uint Id;
+
+    public LbNameKey(LbNameKind kind, uint id)
+    {
+        Kind = kind;
+        Id = id;
+    }
+}
+
+/// <summary>__u8 name[LB_NAME_MAX].</summary>
+[InlineArray((int)LbLimits.NameMax)]
+public struct LbNameBytes
+{
+    private byte _element0;
+}
+
+/// <summary>
+/// struct lb_name: lb_names value, user space only. A service's name, or a backend's identity with its
+/// owner in <see cref="ServiceId"/>, or (kind Cursors) the last ids handed out.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct LbName
+{
+    /// <summary>Backend: the owner service. Cursors: the last service id handed out.</summary>
+    public uint ServiceId;
+    /// <summary>Cursors: the last backend id handed out; otherwise 0.</summary>
+    public uint BackendId;
+    /// <summary>Bytes of <see cref="Name"/> in use.</summary>
+    public uint Len;
+    /// <summary>UTF-8, not NUL-terminated; the rest zero.</summary>
+    public LbNameBytes Name;
+
+    /// <summary>A record holding <paramref name="text"/>; longer than <see cref="LbLimits.NameMax"/> UTF-8 bytes is refused.</summary>
+    public static LbName Create(string text, uint serviceId = 0, uint backendId = 0)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var record = new LbName { ServiceId = serviceId, BackendId = backendId };
+        Span<byte> bytes = record.Name;
+        if (!System.Text.Encoding.UTF8.TryGetBytes(text, bytes, out var written))
+            throw new ArgumentException($"'{text[..Math.Min(text.Length, 40)]}…' is longer than {LbLimits.NameMax} bytes of UTF-8, the size of an lb_names record.", nameof(text));
+        record.Len = (uint)written;
+        return record;
+    }
+
+    /// <summary>The name as text; a length beyond the buffer is refused rather than cut.</summary>
+    public readonly string GetText()
+    {
+        if (Len > LbLimits.NameMax)
+            throw new InvalidOperationException($"lb_names record claims {Len} bytes; a record holds at most {LbLimits.NameMax}.");
+        ReadOnlySpan<byte> bytes = Name;
+        return System.Text.Encoding.UTF8.GetString(bytes[..(int)Len]);
+    }
 }

@@ -8,6 +8,7 @@ internal static partial class Interop
     internal const int ENOENT = 2;
     internal const int E2BIG = 7;
     internal const int EEXIST = 17;
+    internal const int EINVAL = 22;
     internal const int EBUSY = 16;
     internal const int ENOSPC = 28;
 
@@ -49,9 +50,9 @@ internal static partial class Interop
     /// bpf_map_update_elem's errors: E2BIG from a map that grows (hash, LRU, LPM) or ENOSPC from an LPM
     /// trie means it is full; E2BIG from an array means the index is past max_entries.
     /// </summary>
-    internal static BpfException GetExceptionForMapUpdate(int errno, string mapName, BpfMapType type, uint maxEntries)
+    internal static BpfException GetExceptionForMapUpdate(int errno, string mapName, BpfMapType type, uint maxEntries,
+        string operation = "bpf_map_update_elem")
     {
-        const string operation = "bpf_map_update_elem";
         var indexed = type is BpfMapType.Array or BpfMapType.PercpuArray or BpfMapType.ArrayOfMaps or BpfMapType.ProgArray
             or BpfMapType.PerfEventArray or BpfMapType.CgroupArray or BpfMapType.Devmap or BpfMapType.Cpumap or BpfMapType.Xskmap;
         if ((errno == E2BIG && !indexed) || errno == ENOSPC)

@@ -77,6 +77,15 @@ internal static partial class Interop
             public uint BatchSize;
         }
 
+        // struct bpf_map_batch_opts
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct BpfMapBatchOpts
+        {
+            public nuint Sz;
+            public ulong ElemFlags;
+            public ulong Flags;
+        }
+
         [InlineArray(BPF_OBJ_NAME_LEN)]
         internal struct ObjectName
         {
@@ -164,6 +173,12 @@ internal static partial class Interop
         // int bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map_update_elem")]
         internal static partial int MapUpdateElem(SafeFileDescriptor fd, void* key, void* value, ulong flags);
+
+        // int bpf_map_update_batch(int fd, const void *keys, const void *values, __u32 *count,
+        //                         const struct bpf_map_batch_opts *opts);
+        // *count is in: elements given, out: elements written (also on failure).
+        [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map_update_batch")]
+        internal static partial int MapUpdateBatch(SafeFileDescriptor fd, void* keys, void* values, uint* count, BpfMapBatchOpts* opts);
 
         // int bpf_map_lookup_elem(int fd, const void *key, void *value);
         [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map_lookup_elem")]

@@ -15,6 +15,9 @@ internal static partial class Interop
         internal const int F_DUPFD_CLOEXEC = 1030;
         internal const int CLONE_NEWNET = 0x40000000;
         internal const int IF_NAMESIZE = 16;
+        internal const int PROT_READ = 0x1;
+        internal const int PROT_WRITE = 0x2;
+        internal const int MAP_SHARED = 0x01;
 
         // int close(int fd);
         [LibraryImport(Libraries.Libc, EntryPoint = "close", SetLastError = true)]
@@ -46,6 +49,15 @@ internal static partial class Interop
         //           unsigned long mountflags, const void *data);
         [LibraryImport(Libraries.Libc, EntryPoint = "mount", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static partial int Mount(string source, string target, string filesystemtype, nuint mountflags, string? data);
+
+        // void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
+        // MAP_FAILED is (void *)-1.
+        [LibraryImport(Libraries.Libc, EntryPoint = "mmap", SetLastError = true)]
+        internal static partial void* Mmap(void* addr, nuint length, int prot, int flags, SafeFileDescriptor fd, nint offset);
+
+        // int munmap(void *addr, size_t length);
+        [LibraryImport(Libraries.Libc, EntryPoint = "munmap", SetLastError = true)]
+        internal static partial int Munmap(void* addr, nuint length);
 
         // int vsnprintf(char *str, size_t size, const char *format, va_list ap);
         // va_list arrives in libbpf's print callback as a pointer (an array type decays on x86-64)
