@@ -1,4 +1,5 @@
 using Lb.Datapath.Abi;
+using Lb.Agent.Programming;
 using Lb.Core.Model;
 using Lb.Core.State;
 using Lb.Native;
@@ -12,7 +13,7 @@ public sealed record BenchOptions
     public int Calls { get; init; } = 20_000;
     public int WarmupCalls { get; init; } = 2_000;
     public IReadOnlyList<int> ServiceCounts { get; init; } = [1, 10_000];
-    public int Backends { get; init; } = 16;
+    public int Backends { get; init; } = 32;
     public uint MaglevSize { get; init; } = MaglevOptions.DefaultTableSize;
     public uint FlowCapacity { get; init; } = DatapathOptions.DefaultFlowTableCapacity;
     public string BpfDirectory { get; init; } = "build/bpf";
@@ -183,35 +184,44 @@ public sealed class BenchRun
         _ => "dsr-l2",
     };
 
-    /// <summary>One lb_xdp with its maps, programmed with a service count, and the three states that differ only in the bench service's mode.</summary>
+    /// <summary>
+    /// One lb_xdp loaded by <see cref="LbDatapath"/> under its own pin root and programmed by Lb.Agent's
+    /// <see cref="Programmer"/> with a service count, and the three snapshots that differ only in the bench
+    /// service's forwarding mode: switching modes is a one-entry diff (lb_services).
+    /// </summary>
     private sealed class Instance : IDisposable
     {
-        private readonly AbiStateWriter _writer;
+        private readonly LbDatapath _datapath;
+        private readonly Programmer _programmer;
         private readonly Dictionary<ForwardingMode, DesiredState> _states = [];
 
-        private readonly string _pinRoot;
-
-        private Instance(AbiStateWriter writer, int services, string pinRoot)
+        private Instance(LbDatapath datapath, int services)
         {
-            _writer = writer;
+            _datapath = datapath;
+            _programmer = new Programmer(datapath.Maps);
             Services = services;
-            _pinRoot = pinRoot;
         }
 
         public int Services { get; }
-        public BpfProgram Program => _writer.Program;
+        public BpfProgram Program => _datapath.Program;
 
         public static Instance Create(BenchOptions options, BenchNetwork network, int services, string pinRoot)
         {
-            var datapath = BenchServices.Options(options.MaglevSize, options.FlowCapacity);
-            var writer = AbiStateWriter.Load(Path.Combine(options.BpfDirectory, "lb_xdp.bpf.o"), pinRoot, datapath);
-            var instance = new Instance(writer, services, pinRoot);
+            var datapath = LbDatapath.Load(new LbDatapathOptions
+            {
+                ObjectPath = Path.Combine(options.BpfDirectory, "lb_xdp.bpf.o"),
+                PinRoot = pinRoot,
+                FlowTableCapacity = options.FlowCapacity,
+                MaglevTableSize = options.MaglevSize,
+            });
+            var instance = new Instance(datapath, services);
             try
             {
+                var datapathOptions = BenchServices.Options(options.MaglevSize, options.FlowCapacity);
                 DesiredState? previous = null;
                 foreach (var mode in Modes)
                 {
-                    previous = DesiredState.Build(datapath, BenchServices.Build(services, mode, network.Backends), previous);
+                    previous = DesiredState.Build(datapathOptions, BenchServices.Build(services, mode, network.Backends), previous);
                     instance._states[mode] = previous;
                 }
                 instance.Apply(ForwardingMode.Nat);
@@ -224,20 +234,19 @@ public sealed class BenchRun
             }
         }
 
-        public void Apply(ForwardingMode mode) => _writer.Apply(_states[mode]);
+        public void Apply(ForwardingMode mode) => _programmer.Apply(_states[mode]);
 
         /// <summary>lb_svc_stats[bench].new_flows, summed over the CPUs.</summary>
         public ulong ReadNewFlows()
         {
             var id = _states[ForwardingMode.Nat].ServicesByName[BenchServices.BenchName].Id;
-            using var stats = BpfMap.OpenPinned(Path.Combine(_pinRoot, LbMapNames.SvcStats)).As<uint, LbServiceStats>();
-            var perCpu = stats.LookupPerCpu(id) ?? throw new InvalidOperationException($"lb_svc_stats has no entry {id}.");
+            var perCpu = _datapath.Maps.SvcStats.LookupPerCpu(id) ?? throw new InvalidOperationException($"lb_svc_stats has no entry {id}.");
             var total = 0UL;
             foreach (var cpu in perCpu)
                 total += cpu.NewFlows;
             return total;
         }
 
-        public void Dispose() => _writer.Dispose();
+        public void Dispose() => _datapath.Dispose();
     }
 }

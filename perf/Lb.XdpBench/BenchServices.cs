@@ -16,10 +16,6 @@ public static class BenchServices
     public const ushort Port = 80;
     public static readonly IPAddress Vip = IPAddress.Parse("198.19.0.10");
 
-    /// <summary>NAT ports: 64,512 per backend, so with 16 backends the SNAT table stays sparse for every new flow the run makes.</summary>
-    public const ushort NatPortMin = 1024;
-    public const ushort NatPortMax = 65535;
-
     public static DatapathOptions Options(uint maglevSize, uint flowCapacity) =>
         DatapathOptions.Default with
         {

@@ -63,7 +63,8 @@ finally
 
 var figures = BenchReport.Compute(run.Samples);
 var machine = MachineInfo.Read(loadBefore);
-BenchReport.WriteJson(options.Output, machine, options, run.NewFlowsPerInstance, run.KernelTimerStepNs, AbiStateWriterNote, figures);
+BenchReport.WriteJson(options.Output, machine, options, run.NewFlowsPerInstance, run.KernelTimerStepNs,
+    "lb_xdp loaded by Lb.Native's LbDatapath, maps programmed by Lb.Agent's Programmer from Lb.Core DesiredState snapshots (default ProgrammerOptions)", figures);
 Console.WriteLine($"XDP engine (BPF_PROG_TEST_RUN): {machine.Cpu}, {machine.LogicalCpus} CPUs, kernel {machine.Kernel}, load {machine.LoadavgBefore} -> {machine.LoadavgAfter}");
 Console.WriteLine($"{options.Rounds} rounds x {options.Calls} calls per case; ns per packet, median (min–max) over the rounds; net = raw - fixed cost of a call");
 Console.WriteLine($"kernel timer: typical step {run.KernelTimerStepNs:F0} ns (figures closer than that are not told apart by one sample)");
@@ -103,9 +104,3 @@ static int Positive(string name, string value) =>
     int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
         ? n
         : throw new ArgumentException($"{name} takes a positive integer, not '{value}'.");
-
-partial class Program
-{
-    private const string AbiStateWriterNote =
-        "maps written through the ABI structs by the benchmark's own AbiStateWriter (Lb.Agent's programmer was not available)";
-}
