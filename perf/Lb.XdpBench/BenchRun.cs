@@ -9,8 +9,8 @@ namespace Lb.XdpBench;
 /// <summary>What the command line chose.</summary>
 public sealed record BenchOptions
 {
-    public int Rounds { get; init; } = 5;
-    public int Calls { get; init; } = 20_000;
+    public int Rounds { get; init; } = 10;
+    public int Calls { get; init; } = 10_000;
     public int WarmupCalls { get; init; } = 2_000;
     public IReadOnlyList<int> ServiceCounts { get; init; } = [1, 10_000];
     public int Backends { get; init; } = 32;
@@ -56,6 +56,9 @@ public sealed class BenchRun
     /// <summary>New flows each lb_xdp instance gets over the run: warm-up and measured rounds, every mode.</summary>
     public long NewFlowsPerInstance => (long)Modes.Length * (_options.WarmupCalls + (long)_options.Rounds * _options.Calls);
 
+    /// <summary>The share of <see cref="NewFlowsPerInstance"/> made in nat mode, each holding a SNAT port.</summary>
+    public long NatFlowsPerInstance => _options.WarmupCalls + (long)_options.Rounds * _options.Calls;
+
     public IReadOnlyCollection<CaseSamples> Samples => _samples.Values;
 
     public double KernelTimerStepNs => _timer.KernelTimerStepNs;
@@ -88,11 +91,8 @@ public sealed class BenchRun
                 Measure(record, new CaseSamples(Fixed, "-", 0, ""), fixedCost, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 0));
                 Measure(record, new CaseSamples(Floor, "-", 0, ""), floor, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 0));
                 Measure(record, new CaseSamples(FloorIpip, "-", 0, ""), floorIpip, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 20));
-                foreach (var instance in instances)
-                {
-                    foreach (var mode in Modes)
-                        MeasureMode(record, instance, mode, calls);
-                }
+                foreach (var mode in Modes)
+                    MeasureMode(record, instances, mode, calls);
                 if (record)
                     log.WriteLine($"round {round + 1}/{_options.Rounds} done");
             }
@@ -106,38 +106,58 @@ public sealed class BenchRun
         }
     }
 
-    private void MeasureMode(bool record, Instance instance, ForwardingMode mode, int calls)
+    /// <summary>
+    /// Every case of one forwarding mode. The service counts of a case run back to back, so that their
+    /// comparison (a round's 10,000 services against the same round's 1) sees the same machine.
+    /// </summary>
+    private void MeasureMode(bool record, IReadOnlyList<Instance> instances, ForwardingMode mode, int calls)
     {
-        instance.Apply(mode);
-        var program = instance.Program;
+        foreach (var instance in instances)
+            instance.Apply(mode);
         var floor = mode == ForwardingMode.DsrIpip ? FloorIpip : Floor;
         var name = ModeName(mode);
 
         var nonService = BenchFrames.NonService();
-        Measure(record, new CaseSamples("non-service packet", name, instance.Services, Floor), program, calls,
-            _ => nonService, XdpAction.Pass, BenchFrames.CheckUntouched);
+        foreach (var instance in instances)
+        {
+            Measure(record, new CaseSamples("non-service packet", name, instance.Services, Floor), instance.Program, calls,
+                _ => nonService, XdpAction.Pass, BenchFrames.CheckUntouched);
+        }
 
-        var first = _nextNewFlow;
-        var syns = new byte[calls][];
-        for (var i = 0; i < calls; i++)
-            syns[i] = BenchFrames.NewFlowSyn(first + i);
-        _nextNewFlow += calls;
-        Measure(record, new CaseSamples("new flow (SYN)", name, instance.Services, floor), program, calls,
-            i => syns[i], XdpAction.Tx, (i, o) => BenchFrames.CheckForwarded(mode, _network, i, o));
+        foreach (var instance in instances)
+        {
+            var first = _nextNewFlow;
+            var syns = new byte[calls][];
+            for (var i = 0; i < calls; i++)
+                syns[i] = BenchFrames.NewFlowSyn(first + i);
+            _nextNewFlow += calls;
+            Measure(record, new CaseSamples("new flow (SYN)", name, instance.Services, floor), instance.Program, calls,
+                i => syns[i], XdpAction.Tx, (i, o) => BenchFrames.CheckForwarded(mode, _network, i, o));
+        }
 
-        // One port per mode: an entry of another mode's flow must not answer for this one.
+        // One client port per mode: an entry of another mode's flow must not answer for this one. The
+        // flow's first packet (a SYN, not timed) makes it exist before the timed batch of data segments.
         var clientPort = (ushort)(41_000 + (int)mode);
-        var handshake = _timer.RunOnce(program, BenchFrames.Syn(BenchNetwork.Client, clientPort), XdpAction.Tx, $"{name}: first packet of the established flow");
         var data = BenchFrames.Data(BenchNetwork.Client, clientPort);
-        Measure(record, new CaseSamples("established flow", name, instance.Services, floor), program, calls,
-            _ => data, XdpAction.Tx, (i, o) => BenchFrames.CheckForwarded(mode, _network, i, o));
+        var handshakes = new List<byte[]>();
+        foreach (var instance in instances)
+        {
+            handshakes.Add(_timer.RunOnce(instance.Program, BenchFrames.Syn(BenchNetwork.Client, clientPort), XdpAction.Tx,
+                $"{name}, {instance.Services} services: first packet of the established flow"));
+            Measure(record, new CaseSamples("established flow", name, instance.Services, floor), instance.Program, calls,
+                _ => data, XdpAction.Tx, (i, o) => BenchFrames.CheckForwarded(mode, _network, i, o));
+        }
 
         if (mode != ForwardingMode.Nat)
             return;
-        var forwarded = new Lb.Testing.PacketView(handshake);
-        var reply = BenchFrames.NatReply(forwarded.Destination, forwarded.SourcePort);
-        Measure(record, new CaseSamples("reply (NAT)", name, instance.Services, Floor), program, calls,
-            _ => reply, XdpAction.Tx, (_, o) => BenchFrames.CheckReply(clientPort, o));
+        for (var k = 0; k < instances.Count; k++)
+        {
+            // The backend answers the established flow: to the SNAT address and port of its first output frame.
+            var forwarded = new Lb.Testing.PacketView(handshakes[k]);
+            var reply = BenchFrames.NatReply(forwarded.Destination, forwarded.SourcePort);
+            Measure(record, new CaseSamples("reply (NAT)", name, instances[k].Services, Floor), instances[k].Program, calls,
+                _ => reply, XdpAction.Tx, (_, o) => BenchFrames.CheckReply(clientPort, o));
+        }
     }
 
     /// <summary>

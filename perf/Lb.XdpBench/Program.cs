@@ -63,7 +63,7 @@ finally
 
 var figures = BenchReport.Compute(run.Samples);
 var machine = MachineInfo.Read(loadBefore);
-BenchReport.WriteJson(options.Output, machine, options, run.NewFlowsPerInstance, run.KernelTimerStepNs,
+BenchReport.WriteJson(options.Output, machine, options, run.NewFlowsPerInstance, run.NatFlowsPerInstance, run.KernelTimerStepNs,
     "lb_xdp loaded by Lb.Native's LbDatapath, maps programmed by Lb.Agent's Programmer from Lb.Core DesiredState snapshots (default ProgrammerOptions)", figures);
 Console.WriteLine($"XDP engine (BPF_PROG_TEST_RUN): {machine.Cpu}, {machine.LogicalCpus} CPUs, kernel {machine.Kernel}, load {machine.LoadavgBefore} -> {machine.LoadavgAfter}");
 Console.WriteLine($"{options.Rounds} rounds x {options.Calls} calls per case; ns per packet, median (min–max) over the rounds; net = raw - fixed cost of a call");
