@@ -130,10 +130,12 @@ public static class BenchReport
         BenchRun.Fixed => 0,
         BenchRun.Floor => 1,
         BenchRun.FloorIpip => 2,
-        "non-service packet" => 3,
-        "new flow (SYN)" => 4,
-        "established flow" => 5,
-        _ => 6,
+        BenchRun.ReferenceKtime => 3,
+        BenchRun.ReferenceFib => 4,
+        "non-service packet" => 5,
+        "new flow (SYN)" => 6,
+        "established flow" => 7,
+        _ => 8,
     };
 
     public static void WriteJson(string path, MachineInfo machine, BenchOptions options, long newFlowsPerInstance,

@@ -37,6 +37,8 @@ public sealed class BenchRun
     public const string Fixed = "fixed cost (return XDP_TX)";
     public const string Floor = "floor: parse + XDP_TX";
     public const string FloorIpip = "floor: parse + IPIP + XDP_TX";
+    public const string ReferenceFib = "reference: parse + bpf_fib_lookup + XDP_TX";
+    public const string ReferenceKtime = "reference: parse + bpf_ktime_get_ns + XDP_TX";
 
     private static readonly ForwardingMode[] Modes = [ForwardingMode.Nat, ForwardingMode.DsrIpip, ForwardingMode.DsrL2];
 
@@ -70,8 +72,10 @@ public sealed class BenchRun
 
         using var fixedCost = BpfProgram.Load(BpfProgramType.Xdp, "bench_fixed",
             [BpfInstruction.Mov64(BpfRegister.R0, (int)XdpAction.Tx), BpfInstruction.Exit()]);
-        using var floor = LoadProgram("xdp_floor");
-        using var floorIpip = LoadProgram("xdp_floor_ipip");
+        using var floor = LoadProgram("xdp_floor", "xdp_floor");
+        using var floorIpip = LoadProgram("xdp_floor_ipip", "xdp_floor_ipip");
+        using var referenceFib = LoadProgram("xdp_ref_helpers", "xdp_ref_fib");
+        using var referenceKtime = LoadProgram("xdp_ref_helpers", "xdp_ref_ktime");
 
         var instances = new List<Instance>();
         try
@@ -91,6 +95,9 @@ public sealed class BenchRun
                 Measure(record, new CaseSamples(Fixed, "-", 0, ""), fixedCost, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 0));
                 Measure(record, new CaseSamples(Floor, "-", 0, ""), floor, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 0));
                 Measure(record, new CaseSamples(FloorIpip, "-", 0, ""), floorIpip, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 20));
+                Measure(record, new CaseSamples(ReferenceFib, "-", 0, Floor), referenceFib, calls, _ => reference, XdpAction.Tx,
+                    (_, o) => new Lb.Testing.PacketView(o).DstMac == BenchNetwork.BackendMac(0) ? null : "the FIB lookup did not give backend 0's MAC");
+                Measure(record, new CaseSamples(ReferenceKtime, "-", 0, Floor), referenceKtime, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 0));
                 foreach (var mode in Modes)
                     MeasureMode(record, instances, mode, calls);
                 if (record)
@@ -187,9 +194,9 @@ public sealed class BenchRun
         samples.Rounds.Add(result);
     }
 
-    private BpfProgram LoadProgram(string name)
+    private BpfProgram LoadProgram(string objectName, string name)
     {
-        var path = Path.Combine(_options.BpfDirectory, name + ".bpf.o");
+        var path = Path.Combine(_options.BpfDirectory, objectName + ".bpf.o");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path} is missing: build the BPF objects first (cmake --build build).", path);
         using var loaded = BpfObject.Open(path);
