@@ -1,7 +1,7 @@
-using Lb.Datapath.Abi;
 using Lb.Agent.Programming;
 using Lb.Core.Model;
 using Lb.Core.State;
+using Lb.Datapath.Abi;
 using Lb.Native;
 
 namespace Lb.XdpBench;
@@ -69,6 +69,11 @@ public sealed class BenchRun
     {
         if (NewFlowsPerInstance >= _options.FlowCapacity)
             throw new ArgumentException($"{NewFlowsPerInstance} new flows would not fit in a flow table of {_options.FlowCapacity}: the new-flow case would measure LRU eviction. Lower --calls or --rounds.");
+        // Past about half the SNAT ports, new nat flows would spend their time probing for a free port
+        // (and some would be handed over): that is a port-exhaustion benchmark, not this one.
+        var natPorts = (long)_options.Backends * (ProgrammerOptions.Default.NatPortMax - ProgrammerOptions.Default.NatPortMin + 1);
+        if (NatFlowsPerInstance * 2 > natPorts)
+            throw new ArgumentException($"{NatFlowsPerInstance} nat flows would take more than half of the {natPorts} SNAT ports of {_options.Backends} backends. Raise --backends or lower --calls.");
 
         using var fixedCost = BpfProgram.Load(BpfProgramType.Xdp, "bench_fixed",
             [BpfInstruction.Mov64(BpfRegister.R0, (int)XdpAction.Tx), BpfInstruction.Exit()]);
