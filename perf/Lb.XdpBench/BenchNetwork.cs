@@ -1,3 +1,4 @@
+using Lb.Agent.Demo;
 using System.Net;
 using Lb.Testing;
 

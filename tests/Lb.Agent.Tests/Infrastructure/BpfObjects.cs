@@ -1,3 +1,4 @@
+using Lb.Agent.Demo;
 using Lb.Testing;
 
 namespace Lb.Agent.Tests.Infrastructure;

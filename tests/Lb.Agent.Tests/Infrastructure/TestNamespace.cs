@@ -1,3 +1,4 @@
+using Lb.Agent.Demo;
 using Lb.Native;
 using Lb.Testing;
 

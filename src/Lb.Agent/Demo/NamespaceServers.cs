@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Lb.Native;
 
-namespace Lb.Testing;
+namespace Lb.Agent.Demo;
 
 /// <summary>
 /// Creates sockets inside network namespaces. A socket belongs to the namespace of the thread that

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Lb.Testing;
+namespace Lb.Agent.Demo;
 
 /// <summary>Runs the system tools the tests set topologies up with (ip, ethtool, sysctl) and fails loudly.</summary>
 public static class Shell

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Lb.Testing;
+namespace Lb.Agent.Demo;
 
 /// <summary>
 /// A namespace topology for end-to-end tests, the demo and the benchmarks:
