@@ -44,12 +44,19 @@ public abstract class EndToEndTests<TFixture> where TFixture : BalancerFixture
         // expected backend of every connection, the same on every run.
         var ports = Enumerable.Range(10000, TcpConnections).Select(p => (int?)p).ToList();
 
+        var before = ForwardingCounters();
+
         var outcomes = await Traffic.TcpRequests(ClientNs, vip, ports);
 
-        Output.WriteLine($"{Fixture.Mode} {Family(ipv6)} TCP, {TcpConnections} connections: {Traffic.Describe(outcomes)}");
+        var counted = ForwardingCounters().Since(before);
+        Output.WriteLine($"{Fixture.Mode} {Family(ipv6)} TCP, {TcpConnections} connections: {Traffic.Describe(outcomes)}; lb_reasons: {counted}");
         Assert.DoesNotContain(outcomes, o => o.Backend is null);
         AssertEvenSpread(outcomes, TcpConnections, tolerance: 0.10);
         AssertAsPredicted(outcomes, ipv6, L4Protocol.Tcp);
+        // Each connection sends at least its SYN, its request and its FIN to the VIP, and lb_xdp, not the
+        // kernel, put every one of them on the backend's link.
+        Assert.True(counted.Redirected >= 3UL * TcpConnections, $"only {counted.Redirected} frames redirected");
+        Assert.Equal(0UL, counted.PassedAfterRewriteOrUntouched);
     }
 
     [Theory]
@@ -59,10 +66,15 @@ public abstract class EndToEndTests<TFixture> where TFixture : BalancerFixture
         var vip = BalancerFixture.Vip(ipv6);
         var ports = Enumerable.Range(20000, UdpDatagrams).ToList();
 
+        var before = ForwardingCounters();
+
         var outcomes = await Traffic.UdpRequests(ClientNs, vip, ports);
 
-        Output.WriteLine($"{Fixture.Mode} {Family(ipv6)} UDP, {UdpDatagrams} datagrams: {Traffic.Describe(outcomes)}");
+        var counted = ForwardingCounters().Since(before);
+        Output.WriteLine($"{Fixture.Mode} {Family(ipv6)} UDP, {UdpDatagrams} datagrams: {Traffic.Describe(outcomes)}; lb_reasons: {counted}");
         Assert.DoesNotContain(outcomes, o => o.Backend is null);
+        Assert.True(counted.Redirected >= UdpDatagrams, $"only {counted.Redirected} datagrams redirected");
+        Assert.Equal(0UL, counted.PassedAfterRewriteOrUntouched);
         // 600 flows: ±25 % is four standard deviations of a fair three-way split (±10 % would be 1.7).
         AssertEvenSpread(outcomes, UdpDatagrams, tolerance: 0.25);
         AssertAsPredicted(outcomes, ipv6, L4Protocol.Udp);
@@ -208,6 +220,22 @@ public abstract class EndToEndTests<TFixture> where TFixture : BalancerFixture
         {
             return $"{e.GetType().Name}: {e.Message}";
         }
+    }
+
+    private Counters ForwardingCounters() => new(
+        Fixture.ReasonCount(LbReason.FwdRedirect),
+        Fixture.ReasonCount(LbReason.PassFibNoNeighbour) + Fixture.ReasonCount(LbReason.PassFibFailed) + Fixture.ReasonCount(LbReason.PassNoBackend));
+
+    /// <summary>
+    /// lb_reasons counters of a traffic run: frames lb_xdp redirected, and frames of a service it handed to
+    /// the kernel instead (no neighbour, FIB failure, no backend), which none of these runs should see.
+    /// </summary>
+    private readonly record struct Counters(ulong Redirected, ulong PassedAfterRewriteOrUntouched)
+    {
+        public Counters Since(Counters before) =>
+            new(Redirected - before.Redirected, PassedAfterRewriteOrUntouched - before.PassedAfterRewriteOrUntouched);
+
+        public override string ToString() => $"redirected {Redirected}, passed to the kernel {PassedAfterRewriteOrUntouched}";
     }
 
     private void AssertEvenSpread(IReadOnlyList<Outcome> outcomes, int total, double tolerance)
