@@ -96,7 +96,7 @@ public abstract class EndToEndTests<TFixture> where TFixture : BalancerFixture
         await Task.Delay(TimeSpan.FromSeconds(BalancerFixture.AffinityTimeoutSeconds + 1));
         var afterTimeout = await Traffic.TcpRequests(ClientNs, vip, 20);
 
-        Output.WriteLine($"{Fixture.Mode} {Family(ipv6)} affinity: predicted {before} with backends 0,1, then {after} with 0,1,2");
+        Output.WriteLine($"{Fixture.Mode} {Family(ipv6)} affinity (seed {Fixture.Options.Maglev.Seed}): predicted {before} with backends 0,1, then {after} with 0,1,2");
         Output.WriteLine($"  backends 0,1:                 {Traffic.Describe(first)}");
         Output.WriteLine($"  backend 2 added, within 2 s:  {Traffic.Describe(withinTimeout)}");
         Output.WriteLine($"  after the 2 s timeout:        {Traffic.Describe(afterTimeout)}");
