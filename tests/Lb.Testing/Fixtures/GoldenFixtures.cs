@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 using Lb.Core.Model;
 using Lb.Core.State;
@@ -96,6 +97,9 @@ public static class GoldenFixtures
         f.Step("UDP datagram of a new flow: DNAT + SNAT, checksum updated", datagram, LbReason.FwdRedirect, Nat(datagram, net, backend, natPort), newFlow: true);
         var reply = FromBackend(backend, net.Balancer, natPort, 0) with { Protocol = L4Protocol.Udp, Payload = Bytes(20) };
         f.Reply("the backend's answer: reverse NAT to VIP:80 -> client:50001", reply, LbReason.FwdRedirect, ToClient(reply, net, 50001));
+        var zero = DatagramWithZeroChecksumAfterNat(f, net, 50003);
+        f.Step("a datagram whose rewritten checksum computes to 0x0000: sent as 0xffff (RFC 768)", zero, LbReason.FwdRedirect,
+            Nat(zero, net, f.Pick(zero), f.NatPort(zero)), newFlow: true);
         if (net == V4)
         {
             var bare = Datagram(net, 50002) with { NoUdpChecksum = true };
@@ -103,6 +107,24 @@ public static class GoldenFixtures
                 Nat(bare, net, f.Pick(bare), f.NatPort(bare)), newFlow: true);
         }
         return f.Build();
+    }
+
+    /// <summary>
+    /// A datagram whose checksum after the NAT rewrite is 0x0000 computed, by choosing its first payload word:
+    /// with that word 0 the rewritten checksum is ~S, and a word of ~S makes the sum 0xffff, its complement 0.
+    /// </summary>
+    private static Packet DatagramWithZeroChecksumAfterNat(FixtureScript f, FamilyAddresses net, ushort clientPort)
+    {
+        var probe = Datagram(net, clientPort) with { Payload = new byte[24] };
+        var checksumOffset = 14 + (net == V4 ? 20 : 40) + 6;
+        var complement = BinaryPrimitives.ReadUInt16BigEndian(Nat(probe, net, f.Pick(probe), f.NatPort(probe)).Bytes().AsSpan(checksumOffset));
+        var payload = new byte[24];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, complement);
+        var datagram = probe with { Payload = payload };
+        var rewritten = Nat(datagram, net, f.Pick(datagram), f.NatPort(datagram)).Bytes();
+        if (BinaryPrimitives.ReadUInt16BigEndian(rewritten.AsSpan(checksumOffset)) != 0xffff)
+            throw new InvalidOperationException("the chosen payload should make the rewritten UDP checksum compute to 0 (sent as 0xffff)");
+        return datagram;
     }
 
     private static PacketFixture NatTtlExpired(FamilyAddresses net)
