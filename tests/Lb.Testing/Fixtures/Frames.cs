@@ -34,20 +34,24 @@ public sealed record Packet : FrameSpec
     public byte[] Payload { get; init; } = [];
     /// <summary>IPv4 UDP sent without a checksum (0).</summary>
     public bool NoUdpChecksum { get; init; }
+    /// <summary>Ethernet padding behind the IP packet (zeros), as a short frame carries it to reach 60 bytes.</summary>
+    public int Padding { get; init; }
 
     public AddressFamily Family => Src.AddressFamily;
 
     public override byte[] Bytes()
     {
         var builder = new PacketBuilder { SrcMac = SrcMac, DstMac = DstMac, VlanId = Vlan, Ttl = Ttl, Tos = Tos };
-        return Protocol == L4Protocol.Tcp
+        var frame = Protocol == L4Protocol.Tcp
             ? builder.Tcp(Src, SrcPort, Dst, DstPort, Flags, Payload, Seq, Ack, options: TcpOptions)
             : builder.Udp(Src, SrcPort, Dst, DstPort, Payload, NoUdpChecksum);
+        return [.. frame, .. new byte[Padding]];
     }
 
     public override string ToString() =>
         $"{SrcMac}>{DstMac}{(Vlan is { } v ? $" vlan {v}" : "")} {Endpoints.Format(Src, SrcPort)} -> {Endpoints.Format(Dst, DstPort)} " +
-        $"{Protocol.ToString().ToLowerInvariant()}{(Protocol == L4Protocol.Tcp ? $" [{Flags}]" : "")} ttl {Ttl} tos 0x{Tos:x2}, {Payload.Length} bytes";
+        $"{Protocol.ToString().ToLowerInvariant()}{(Protocol == L4Protocol.Tcp ? $" [{Flags}]" : "")} ttl {Ttl} tos 0x{Tos:x2}, {Payload.Length} bytes" +
+        (Padding > 0 ? $" + {Padding} padding" : "");
 }
 
 /// <summary>
@@ -59,9 +63,10 @@ public sealed record Encapsulated(Packet Inner, IPAddress OuterSrc, IPAddress Ou
 {
     public const byte OuterTtl = 64;
 
+    /// <summary>The inner packet's Ethernet padding stays behind it, outside the outer IP length.</summary>
     public override byte[] Bytes() =>
-        new PacketBuilder { SrcMac = SrcMac, DstMac = DstMac, VlanId = Inner.Vlan }
-            .Encapsulate(Inner.Bytes(), OuterSrc, OuterDst, OuterTtl);
+        [.. new PacketBuilder { SrcMac = SrcMac, DstMac = DstMac, VlanId = Inner.Vlan }
+            .Encapsulate((Inner with { Padding = 0 }).Bytes(), OuterSrc, OuterDst, OuterTtl), .. new byte[Inner.Padding]];
 
     public override string ToString() => $"{SrcMac}>{DstMac} {OuterSrc} -> {OuterDst} ipip ttl {OuterTtl} [{Inner}]";
 }

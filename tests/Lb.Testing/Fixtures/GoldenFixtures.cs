@@ -57,6 +57,8 @@ public static class GoldenFixtures
             fixtures.Add(BackendTerminating(net));
             fixtures.Add(FibNoNeighbour(net));
             fixtures.Add(NatVlan(net));
+            fixtures.Add(NatPortCollision(net));
+            fixtures.Add(Padded(net));
         }
         return fixtures;
     }
@@ -75,8 +77,8 @@ public static class GoldenFixtures
         var first = Syn(net, 40001);
         var backend = f.Pick(first);
         var natPort = f.NatPort(first);
-        var data = Data(net, 40001);
-        f.Step("the first flow's next segment: same backend, same NAT port, no new flow", data, LbReason.FwdRedirect, Nat(data, net, backend, natPort), newFlow: false);
+        var data = Data(net, 40001) with { Tos = 0x28 };
+        f.Step("the first flow's next segment (TOS / traffic class 0x28, kept): same backend, same NAT port, no new flow", data, LbReason.FwdRedirect, Nat(data, net, backend, natPort), newFlow: false);
         var synAck = FromBackend(backend, net.Balancer, natPort, TcpFlags.Syn | TcpFlags.Ack);
         f.Reply("the backend's SYN-ACK to the NAT port: reverse NAT to VIP:80 -> client:40001, redirected to the client side",
             synAck, LbReason.FwdRedirect, ToClient(synAck, net, 40001));
@@ -333,6 +335,51 @@ public static class GoldenFixtures
             Options, Web(net));
         var syn = Syn(net, 41601) with { Vlan = 100 };
         f.Step("tagged SYN: NAT, tag 100 kept", syn, LbReason.FwdRedirect, Nat(syn, net, f.Pick(syn), f.NatPort(syn)), newFlow: true);
+        return f.Build();
+    }
+
+    private static PacketFixture NatPortCollision(FamilyAddresses net)
+    {
+        var f = new FixtureScript($"nat-{net.Name}-port-collision",
+            "two flows to one backend whose first NAT port candidates are equal: the second takes the next candidate",
+            Options, Web(net));
+        // The first two client ports whose flows pick the same backend and hash to the same first candidate.
+        var seen = new Dictionary<(uint Backend, ushort Port), Packet>();
+        (Packet First, Packet Second)? pair = null;
+        for (var port = 43000; pair is null; port++)
+        {
+            var syn = Syn(net, (ushort)port);
+            var key = (f.Pick(syn).Id, f.NatPort(syn));
+            if (seen.TryGetValue(key, out var earlier))
+                pair = (earlier, syn);
+            else
+                seen.Add(key, syn);
+        }
+        var (first, second) = pair.Value;
+        var backend = f.Pick(first);
+        f.Step($"SYN from port {first.SrcPort}: the first candidate", first, LbReason.FwdRedirect, Nat(first, net, backend, f.NatPort(first)), newFlow: true);
+        f.Step($"SYN from port {second.SrcPort}, same backend, same first candidate: the second candidate", second, LbReason.FwdRedirect,
+            Nat(second, net, backend, f.NatPort(second, candidate: 1)), newFlow: true);
+        return f.Build();
+    }
+
+    private static PacketFixture Padded(FamilyAddresses net)
+    {
+        var f = new FixtureScript($"padded-{net.Name}",
+            "frames padded to the Ethernet minimum: the padding is not parsed, is counted in bytes, and stays behind the packet (nat and dsr-ipip)",
+            Options, Web(net), Web(net, ForwardingMode.DsrIpip) with
+            {
+                Name = "web-ipip",
+                Frontends = EquatableArray.Create(Frontend.At(net.Vip, 443, L4Protocol.Tcp)),
+                Backends = Backends(net, 443),
+            });
+        // IPv4: padded up to the 60-byte minimum; IPv6 is long enough, but a frame may carry trailing bytes all the same.
+        var datagram = Datagram(net, 44001) with { Payload = Bytes(1), Padding = net == V4 ? 60 - (14 + 20 + 8 + 1) : 5 };
+        f.Step($"UDP datagram of 1 byte + {datagram.Padding} bytes of padding: NAT, padding kept", datagram, LbReason.FwdRedirect,
+            Nat(datagram, net, f.Pick(datagram), f.NatPort(datagram)), newFlow: true);
+        var ack = Syn(net, 44002) with { DstPort = 443, Flags = TcpFlags.Ack, Padding = 6 };
+        f.Step("bare ACK + 6 bytes of padding to dsr-ipip: encapsulated, the padding after the inner packet", ack, LbReason.FwdRedirect,
+            Ipip(ack, net, f.Pick(ack)), newFlow: true);
         return f.Build();
     }
 

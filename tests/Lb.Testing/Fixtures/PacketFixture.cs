@@ -112,15 +112,15 @@ public sealed class FixtureScript
     }
 
     /// <summary>
-    /// The SNAT port of a new flow: min + hash(5-tuple, seed ^ 0x9e3779b9) % range, the first candidate, in the
-    /// programmer's default range (fixtures never make two flows collide on one backend and port).
+    /// The SNAT port candidate <paramref name="candidate"/> of a new flow: min + (hash(5-tuple, seed ^ 0x9e3779b9) + i) % range
+    /// (u32), in the programmer's default range. A flow gets the first candidate no other flow to its backend holds.
     /// </summary>
-    public ushort NatPort(Packet packet)
+    public ushort NatPort(Packet packet, uint candidate = 0)
     {
         const ushort min = ProgrammerOptions.DefaultNatPortMin, max = ProgrammerOptions.DefaultNatPortMax;
         var seed = FlowHash.DeriveSeed(Options.Maglev.Seed) ^ NatPortHashXor;
         var hash = FlowHash.Compute(packet.Src, packet.SrcPort, packet.Dst, packet.DstPort, packet.Protocol, seed);
-        return (ushort)(min + hash % (uint)(max - min + 1));
+        return (ushort)(min + unchecked(hash + candidate) % (uint)(max - min + 1));
     }
 
     /// <summary>The service whose frontend the packet hits: its exact address first, then the NodePort any-address frontend.</summary>
