@@ -36,7 +36,7 @@ public sealed class GoldenFixtureTests : IClassFixture<FixtureNamespace>
     {
         var fixture = GoldenFixtures.Named(name);
         using var datapath = new TestDatapath(fixture.Options.Maglev.TableSize);
-        var programmer = new Programmer(datapath.Maps);
+        var programmer = new Programmer(datapath.Maps, new ProgrammerOptions { FlowTimeout = fixture.FlowTimeout });
         var state = DesiredState.Build(fixture.Options, fixture.Services);
         programmer.Apply(state);
 

@@ -59,6 +59,8 @@ public static class GoldenFixtures
             fixtures.Add(NatVlan(net));
             fixtures.Add(NatPortCollision(net));
             fixtures.Add(Padded(net));
+            fixtures.Add(FlowExpired(net));
+            fixtures.Add(ForwardingChanged(net));
         }
         return fixtures;
     }
@@ -380,6 +382,38 @@ public static class GoldenFixtures
         var ack = Syn(net, 44002) with { DstPort = 443, Flags = TcpFlags.Ack, Padding = 6 };
         f.Step("bare ACK + 6 bytes of padding to dsr-ipip: encapsulated, the padding after the inner packet", ack, LbReason.FwdRedirect,
             Ipip(ack, net, f.Pick(ack)), newFlow: true);
+        return f.Build();
+    }
+
+    private static PacketFixture FlowExpired(FamilyAddresses net)
+    {
+        var f = new FixtureScript($"flow-{net.Name}-expired",
+            "a flow idle past the flow timeout (1 s) is scheduled again, and its reverse-NAT entry, which is its own, gives it back its port",
+            Options, Web(net)) { FlowTimeout = TimeSpan.FromSeconds(1) };
+        var syn = Syn(net, 44101);
+        var backend = f.Pick(syn);
+        var natPort = f.NatPort(syn);
+        f.Step("SYN: the picked backend and the first candidate port", syn, LbReason.FwdRedirect, Nat(syn, net, backend, natPort), newFlow: true);
+        f.Wait(TimeSpan.FromSeconds(1.5));
+        var data = Data(net, 44101);
+        f.Step("1.5 s later: a new flow by the counters, the same backend (same table) and the same port (not the next candidate)",
+            data, LbReason.FwdRedirect, Nat(data, net, backend, natPort), newFlow: true);
+        return f.Build();
+    }
+
+    private static PacketFixture ForwardingChanged(FamilyAddresses net)
+    {
+        var l2 = Web(net, ForwardingMode.DsrL2);
+        var f = new FixtureScript($"flow-{net.Name}-forwarding-changed",
+            "a flow recorded under dsr-l2 has no NAT port: once the service is nat, its next packet is a new nat flow",
+            Options, l2);
+        var syn = Syn(net, 44201);
+        var backend = f.Pick(syn);
+        f.Step("SYN under dsr-l2: MACs only", syn, LbReason.FwdRedirect, MacsOnly(syn, backend), newFlow: true);
+        f.Program(l2 with { Policy = l2.Policy with { Forwarding = ForwardingMode.Nat } });
+        var data = Data(net, 44201);
+        f.Step("the same flow under nat: same backend (same table), a NAT port, counted as a new flow", data, LbReason.FwdRedirect,
+            Nat(data, net, f.Pick(data), f.NatPort(data)), newFlow: true);
         return f.Build();
     }
 

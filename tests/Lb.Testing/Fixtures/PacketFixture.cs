@@ -17,6 +17,9 @@ namespace Lb.Testing.Fixtures;
 /// </summary>
 public sealed record PacketFixture(string Name, string Description, DatapathOptions Options, IReadOnlyList<Service> Services, IReadOnlyList<FixtureStep> Steps)
 {
+    /// <summary>lb_config's flow timeout (the programmer's FlowTimeout): how long an idle flow keeps its backend.</summary>
+    public TimeSpan FlowTimeout { get; init; } = ProgrammerOptions.DefaultFlowTimeout;
+
     public override string ToString() => Name;
 }
 
@@ -96,7 +99,10 @@ public sealed class FixtureScript
     public void Reply(string description, Packet input, LbReason reason, FrameSpec output, string ingress = FixtureNetwork.BackendSide) =>
         Add(description, input, reason, output, null, false, ingress);
 
-    public PacketFixture Build() => new(_name, _description, Options, _services, _steps.ToList());
+    /// <summary>The flow timeout the fixture runs with.</summary>
+    public TimeSpan FlowTimeout { get; init; } = ProgrammerOptions.DefaultFlowTimeout;
+
+    public PacketFixture Build() => new(_name, _description, Options, _services, _steps.ToList()) { FlowTimeout = FlowTimeout };
 
     /// <summary>The backend the Maglev table of the current snapshot gives the packet (affinity services hash the client address only).</summary>
     public BackendEntry Pick(Packet packet)
