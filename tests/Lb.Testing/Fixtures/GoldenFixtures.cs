@@ -176,6 +176,16 @@ public static class GoldenFixtures
         var backend = f.Pick(syn);
         f.Step($"SYN with MSS {(v4 ? 1460 : 1440)} and TOS 0xb8: MSS {maxMss}, then IPIP from the balancer to the backend (TOS copied, TTL 64)",
             syn, LbReason.FwdRedirect, Ipip(syn with { TcpOptions = clamped }, net, backend), newFlow: true);
+        foreach (var (port, options, what) in new (ushort, byte[], string)[]
+        {
+            (40303, LinuxSynOptions(1200), "MSS 1200, below the limit"),
+            (40304, [3, 1, 2, 4, 0x05, 0xb4, 0, 0], "an option of length 1 before MSS 1460: the walk stops"),
+            (40305, [0, 2, 4, 0x05, 0xb4, 0, 0, 0], "EOL before MSS 1460: the walk stops"),
+        })
+        {
+            var unclamped = Syn(net, port) with { TcpOptions = options };
+            f.Step($"SYN with {what}: encapsulated with its options unchanged", unclamped, LbReason.FwdRedirect, Ipip(unclamped, net, f.Pick(unclamped)), newFlow: true);
+        }
         var ack = Data(net, 40301) with { TcpOptions = LinuxSynOptions(1460) };
         f.Step("a non-SYN segment carrying an MSS option: encapsulated unchanged", ack, LbReason.FwdRedirect, Ipip(ack, net, backend), newFlow: false);
         var largest = Data(net, 40301) with { Payload = Bytes(Mtu - outer - (v4 ? 20 : 40) - 20) };
