@@ -138,6 +138,8 @@ public static class GoldenFixtures
             Options, Web(net));
         var dying = Syn(net, 40101) with { Ttl = 1 };
         f.Step("SYN with TTL 1: LB_PASS_TTL_EXPIRED, untouched, counted for the service but no new flow", dying, LbReason.PassTtlExpired, dying, newFlow: false);
+        var retry = Syn(net, 40101);
+        f.Step("that flow's SYN again with TTL 64: a new flow (the expired one left no entry)", retry, LbReason.FwdRedirect, Nat(retry, net, f.Pick(retry), f.NatPort(retry)), newFlow: true);
         var syn = Syn(net, 40102);
         var backend = f.Pick(syn);
         var natPort = f.NatPort(syn);
@@ -194,6 +196,8 @@ public static class GoldenFixtures
         f.Step($"one byte more: LB_DROP_FRAME_TOO_BIG, untouched, no new flow", tooBig, LbReason.DropFrameTooBig, tooBig, newFlow: false);
         var otherFlow = Syn(net, 40302) with { Payload = Bytes(Mtu - outer - (v4 ? 20 : 40) - 20 + 1) };
         f.Step("a too-big SYN of a new flow: dropped before any flow is made", otherFlow, LbReason.DropFrameTooBig, otherFlow, newFlow: false);
+        var retry = Syn(net, 40302);
+        f.Step("that flow's SYN again, small enough: a new flow (the dropped one left no entry)", retry, LbReason.FwdRedirect, Ipip(retry, net, f.Pick(retry)), newFlow: true);
         return f.Build();
     }
 
