@@ -1,0 +1,30 @@
+using Spectre.Console;
+
+namespace Lb.Agent.Demo;
+
+/// <summary>
+/// Where the demo narrates: standard output, or standard error when standard output carries the JSON
+/// summary. Lines and Spectre's progress bar and table go to the same writer, so they stay in order.
+/// </summary>
+public sealed class DemoOutput
+{
+    private readonly TextWriter _writer;
+    private readonly Lock _lock = new();
+
+    public DemoOutput(TextWriter writer)
+    {
+        _writer = writer;
+        Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
+    }
+
+    public IAnsiConsole Console { get; }
+
+    public void Line(string text)
+    {
+        lock (_lock)
+        {
+            _writer.WriteLine(text);
+            _writer.Flush();
+        }
+    }
+}
