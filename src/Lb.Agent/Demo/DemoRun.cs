@@ -122,7 +122,7 @@ public sealed class DemoRun
             Say($"step 4: remove {topology.Backends[RemovedBackendIndex].Name} while {_settings.LongLivedConnections} connections stay open");
             var removal = await RemoveBackendUnderLoad(topology, programmer, options, services, state, held, cancellationToken);
 
-            var summary = new DemoSummary(lease.Id, topology.Backends.Select(b => b.Name).ToList(), traffic, counters, removal);
+            var summary = new DemoSummary(lease.Id, datapath.Program.Id, topology.Backends.Select(b => b.Name).ToList(), traffic, counters, removal);
             var problems = summary.Problems();
             summary = summary with { Succeeded = problems.Count == 0, ProblemList = problems };
             Say(problems.Count == 0

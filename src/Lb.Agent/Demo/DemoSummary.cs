@@ -29,7 +29,7 @@ public sealed record RemovalResult(
     TrafficTally NewConnections);
 
 /// <summary>The demo's result; <c>lb demo --output json</c> prints it.</summary>
-public sealed record DemoSummary(string Id, IReadOnlyList<string> Backends, TrafficResult Traffic, LbCounters Counters, RemovalResult Removal)
+public sealed record DemoSummary(string Id, uint ProgramId, IReadOnlyList<string> Backends, TrafficResult Traffic, LbCounters Counters, RemovalResult Removal)
 {
     public bool Succeeded { get; init; }
 
