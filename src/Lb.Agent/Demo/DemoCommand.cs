@@ -57,7 +57,7 @@ public static class DemoCommand
     /// </summary>
     public static int Run(DemoSettings settings)
     {
-        var output = new DemoOutput(settings.Json ? Console.Error : Console.Out);
+        var output = settings.Json ? new DemoOutput(Console.Error, Console.IsErrorRedirected) : new DemoOutput(Console.Out, Console.IsOutputRedirected);
         if (!Environment.IsPrivilegedProcess)
         {
             Console.Error.WriteLine("lb demo needs root: it creates network namespaces, loads BPF programs and attaches XDP. Run it with sudo.");
@@ -109,7 +109,7 @@ public static class DemoCommand
 
     private static Option<int> PositiveOption(string name, string description, int defaultValue)
     {
-        var option = new Option<int>(name) { Description = $"{description} (default {defaultValue})", DefaultValueFactory = _ => defaultValue };
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() < 1)

@@ -11,10 +11,17 @@ public sealed class DemoOutput
     private readonly TextWriter _writer;
     private readonly Lock _lock = new();
 
-    public DemoOutput(TextWriter writer)
+    /// <param name="redirected">Whether the writer goes to a file or pipe: then no colours or cursor movement, so logs stay plain text.</param>
+    public DemoOutput(TextWriter writer, bool redirected)
     {
         _writer = writer;
-        Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
+        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
+        });
     }
 
     public IAnsiConsole Console { get; }
