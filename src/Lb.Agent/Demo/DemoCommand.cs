@@ -68,12 +68,18 @@ public static class DemoCommand
         var signal = 0;
         void OnSignal(PosixSignalContext context)
         {
-            // Keep the process alive until the clean-up is done; a second signal changes nothing.
-            context.Cancel = true;
+            var name = context.Signal == PosixSignal.SIGINT ? "SIGINT" : "SIGTERM";
             if (Interlocked.CompareExchange(ref signal, (int)context.Signal, 0) == 0)
             {
-                output.Line($"{(context.Signal == PosixSignal.SIGINT ? "SIGINT" : "SIGTERM")}: stopping, removing everything the demo made");
+                // Keep the process alive until the clean-up is done.
+                context.Cancel = true;
+                output.Line($"{name}: stopping, removing everything the demo made (signal again to quit at once)");
                 cancel.Cancel();
+            }
+            else
+            {
+                // A second signal quits at once, as the user asked; the next `lb demo` removes what is left.
+                output.Line($"{name} again: quitting now; the next `lb demo` removes what this one leaves");
             }
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);

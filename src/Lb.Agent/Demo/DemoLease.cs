@@ -9,7 +9,7 @@ namespace Lb.Agent.Demo;
 /// The record is written before anything else is made and removed after everything else, so a namespace or
 /// pin root without a live owner is always a dead demo's.
 /// </summary>
-public sealed class DemoLease : IDisposable
+public sealed class DemoLease
 {
     public const string NamePrefix = "lbdemo";
     public const string RecordDirectory = "/run/lb-demo";
@@ -46,8 +46,6 @@ public sealed class DemoLease : IDisposable
 
     /// <summary>Removes what the lease names; the record last. Returns what it removed.</summary>
     public IReadOnlyList<string> Release() => RemoveEverythingOf(Id);
-
-    public void Dispose() => Release();
 
     /// <summary>
     /// Finds the leftovers of demos whose process is gone (killed, crashed, the machine rebooted under /run's

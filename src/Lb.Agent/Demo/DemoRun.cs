@@ -60,13 +60,14 @@ public sealed class DemoRun
         if (stale.Count == 0)
             Say("no leftovers of an earlier demo");
 
-        using var lease = DemoLease.Acquire();
+        var lease = DemoLease.Acquire();
         Say($"demo {lease.Id}: namespaces {lease.NamespacePrefix}*, pins under {lease.PinRoot}, owner recorded in {lease.RecordPath} (pid {Environment.ProcessId})");
 
         Topology? topology = null;
         LbDatapath? datapath = null;
         var backends = new List<BackendServer>();
         var held = new List<HeldConnection>();
+        var completed = false;
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -128,26 +129,60 @@ public sealed class DemoRun
             Say(problems.Count == 0
                 ? "result: every backend answered, and removing one moved no other connection"
                 : $"result: FAILED: {string.Join("; ", problems)}");
+            completed = true;
             return summary;
         }
         finally
         {
             Say("clean-up");
-            foreach (var h in held)
-                h.Socket.Dispose();
+            var failures = new List<string>();
+            async Task Attempt(string what, Func<Task> step)
+            {
+                try
+                {
+                    await step();
+                }
+                catch (Exception e)
+                {
+                    failures.Add($"{what}: {e.Message}");
+                }
+            }
+            await Attempt("client sockets", () =>
+            {
+                foreach (var h in held)
+                    h.Socket.Dispose();
+                return Task.CompletedTask;
+            });
             foreach (var b in backends)
-                await b.DisposeAsync();
-            datapath?.Dispose();
+                await Attempt(b.Name, () => b.DisposeAsync().AsTask());
+            await Attempt("datapath descriptors", () =>
+            {
+                datapath?.Dispose();
+                return Task.CompletedTask;
+            });
             if (topology is not null)
             {
-                await topology.DisposeAsync();
-                Say($"  deleted namespaces {topology.ClientNs}, {topology.BalancerNs}, {string.Join(", ", topology.Backends.Select(b => b.Namespace))} (their veths and XDP attachments with them)");
+                await Attempt("namespaces", async () =>
+                {
+                    await topology.DisposeAsync();
+                    Say($"  deleted namespaces {topology.ClientNs}, {topology.BalancerNs}, {string.Join(", ", topology.Backends.Select(b => b.Namespace))} (their veths and XDP attachments with them)");
+                });
             }
-            var removed = lease.Release();
-            Say($"  removed {string.Join(", ", removed)}");
+            await Attempt("pins and record", () =>
+            {
+                Say($"  removed {string.Join(", ", lease.Release())}");
+                return Task.CompletedTask;
+            });
             var left = DemoLease.ResourcesOf(lease.Id);
             if (left.Count > 0)
-                throw new InvalidOperationException($"clean-up left {string.Join(", ", left)}");
+                failures.Add($"still there: {string.Join(", ", left)}");
+            if (failures.Count > 0)
+            {
+                Say($"  clean-up incomplete ({string.Join("; ", failures)}); the next `lb demo` removes the rest once this process has exited");
+                // An earlier exception says more about what went wrong; this one only when the run itself got through.
+                if (completed)
+                    throw new InvalidOperationException($"clean-up incomplete: {string.Join("; ", failures)}");
+            }
         }
     }
 

@@ -10,6 +10,7 @@ namespace Lb.Agent.Tests.Demo;
 /// traffic, and a run killed by SIGKILL whose leftovers the next run removes. After each, nothing of the
 /// demo may be left: no namespace (every veth was made inside one and goes with it), no pin root, no owner record, no BPF program, no process.
 /// </summary>
+[Collection(DemoCollection.Name)]
 public sealed partial class DemoCommandTests
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(3);
