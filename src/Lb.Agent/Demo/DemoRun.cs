@@ -84,7 +84,7 @@ public sealed class DemoRun
             Say($"  backends serve HTTP/1.1 on tcp/{HttpPort} and name themselves on udp/{UdpPort}");
             cancellationToken.ThrowIfCancellationRequested();
 
-            Say($"step 2: Lb on the balancer");
+            Say("step 2: Lb on the balancer");
             datapath = LbDatapath.Load(new LbDatapathOptions
             {
                 ObjectPath = objectPath,
@@ -201,9 +201,10 @@ public sealed class DemoRun
     }
 
     /// <summary>
-    /// Permanent neighbour entries on the balancer: bpf_fib_lookup never resolves a neighbour, it passes the
-    /// frame to the kernel instead, and a rewritten frame whose source is the balancer's own address is a
-    /// martian there. With every neighbour known, every frame stays in XDP.
+    /// Permanent neighbour entries on the balancer. bpf_fib_lookup does not resolve a neighbour: on a miss
+    /// lb_xdp passes the rewritten frame to the kernel, which drops an IPv4 one as a martian (its source is
+    /// the balancer's own SNAT address) without ever sending an ARP request, so the miss never heals.
+    /// Without these entries every IPv4 request of the demo goes unanswered. With them every frame stays in XDP.
     /// </summary>
     private void PinNeighbours(Topology topology)
     {
@@ -319,8 +320,15 @@ public sealed class DemoRun
             held.Add(new HeldConnection(socket, vip, ""));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(RequestTimeout);
-            await socket.ConnectAsync(vip, timeout.Token);
-            held[^1] = held[^1] with { Backend = BackendOf(await HttpGet.Send(socket, HostOf(vip), "/", timeout.Token)) };
+            try
+            {
+                await socket.ConnectAsync(vip, timeout.Token);
+                held[^1] = held[^1] with { Backend = BackendOf(await HttpGet.Send(socket, HostOf(vip), "/", timeout.Token)) };
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new InvalidOperationException($"long-lived connection {i + 1} to {vip} failed before the removal: {Describe(e)}", e);
+            }
         }
         var before = held.GroupBy(h => h.Backend).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
         Say($"  {held.Count} keep-alive connections open: {string.Join(", ", before.Select(b => $"{b.Key} {b.Value}"))}");
