@@ -77,7 +77,8 @@ public sealed class DemoRun
             Say($"  balancer  {topology.BalancerNs,-18} l0 {Topology.BalancerV4}, {Topology.BalancerV6}; b0..b{BackendCount - 1} toward the backends");
             foreach (var b in topology.Backends)
                 Say($"  {b.Name} {b.Namespace,-18} e0 {b.AddressV4}, {b.AddressV6}");
-            PinNeighbours(topology);
+            // The topology pins the balancer's neighbours: lb_xdp's FIB lookup does not resolve them (docs/demo.md).
+            Say("  the balancer's neighbours are permanent entries (XDP's FIB lookup does not resolve them)");
 
             foreach (var b in topology.Backends)
                 backends.Add(new BackendServer(b.Namespace, b.Name, HttpPort, [b.AddressV4, b.AddressV6], UdpPort));
@@ -198,26 +199,6 @@ public sealed class DemoRun
             hosts.SelectMany(h => new[] { new Backend(h.AddressV4, port), new Backend(h.AddressV6, port) }).ToEquatableArray(),
             ServicePolicy.Default with { Forwarding = ForwardingMode.Nat });
         return [Make(WebService, HttpPort, L4Protocol.Tcp), Make(DnsService, UdpPort, L4Protocol.Udp)];
-    }
-
-    /// <summary>
-    /// Permanent neighbour entries on the balancer. bpf_fib_lookup does not resolve a neighbour: on a miss
-    /// lb_xdp passes the rewritten frame to the kernel, which drops an IPv4 one as a martian (its source is
-    /// the balancer's own SNAT address) without ever sending an ARP request, so the miss never heals.
-    /// Without these entries every IPv4 request of the demo goes unanswered. With them every frame stays in XDP.
-    /// </summary>
-    private void PinNeighbours(Topology topology)
-    {
-        void Pin(string peerNs, string peerDev, string balancerDev, IPAddress v4, IPAddress v6)
-        {
-            var mac = Topology.Ip(peerNs, "-br", "link", "show", "dev", peerDev).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
-            Topology.Ip(topology.BalancerNs, "neigh", "replace", v4.ToString(), "lladdr", mac, "dev", balancerDev, "nud", "permanent");
-            Topology.Ip(topology.BalancerNs, "-6", "neigh", "replace", v6.ToString(), "lladdr", mac, "dev", balancerDev, "nud", "permanent");
-        }
-        Pin(topology.ClientNs, "c0", "l0", Topology.ClientV4, Topology.ClientV6);
-        foreach (var b in topology.Backends)
-            Pin(b.Namespace, "e0", b.BalancerInterface, b.AddressV4, b.AddressV6);
-        Say("  neighbours of the balancer pinned (XDP's FIB lookup does not resolve them)");
     }
 
     private async Task<TrafficResult> SendTraffic(Topology topology, CancellationToken cancellationToken)
