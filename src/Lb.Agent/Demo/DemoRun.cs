@@ -77,7 +77,6 @@ public sealed class DemoRun
             Say($"  balancer  {topology.BalancerNs,-18} l0 {Topology.BalancerV4}, {Topology.BalancerV6}; b0..b{BackendCount - 1} toward the backends");
             foreach (var b in topology.Backends)
                 Say($"  {b.Name} {b.Namespace,-18} e0 {b.AddressV4}, {b.AddressV6}");
-            // The topology pins the balancer's neighbours: lb_xdp's FIB lookup does not resolve them (docs/demo.md).
             Say("  the balancer's neighbours are permanent entries (XDP's FIB lookup does not resolve them)");
 
             foreach (var b in topology.Backends)
