@@ -11,9 +11,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args is ["demo", ..])
+            return new System.CommandLine.RootCommand("lb") { Demo.DemoCommand.Create() }.Parse(args).Invoke();
         if (args.Length >= 1 && args[0] == "down")
             return Down(args[1..]);
-        Console.Error.WriteLine("usage: lb down [--interface IF]... [--pin-root DIR]");
+        Console.Error.WriteLine("usage: lb demo [--output json] | lb down [--interface IF]... [--pin-root DIR]");
         return 2;
     }
 
