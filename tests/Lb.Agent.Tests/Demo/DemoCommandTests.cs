@@ -1,3 +1,4 @@
+using Lb.Testing.Kernel;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Lb.Agent.Demo;
