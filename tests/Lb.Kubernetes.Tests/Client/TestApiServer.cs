@@ -35,7 +35,15 @@ public sealed class TestApiServer : IAsyncDisposable
 
     public int Port { get; private set; }
 
-    public Uri Uri => new($"http://127.0.0.1:{Port}");
+    public Uri Uri => new($"{(_serverCertificate is null ? "http" : "https")}://127.0.0.1:{Port}");
+
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? _serverCertificate;
+
+    /// <summary>Serve HTTPS with this certificate, asking clients for a certificate (recorded, not required).</summary>
+    public void UseTls(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => _serverCertificate = certificate;
+
+    /// <summary>The subject of the client certificate of each request, or null.</summary>
+    public ConcurrentQueue<string?> ClientCertificates { get; } = new();
 
     /// <summary>Every request: path and query, and the Authorization header.</summary>
     public ConcurrentQueue<(string PathAndQuery, string? Authorization)> Requests { get; } = new();
@@ -48,7 +56,19 @@ public sealed class TestApiServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         var port = Port;
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        var certificate = _serverCertificate;
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, listen =>
+        {
+            if (certificate is not null)
+            {
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificate = certificate;
+                    https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                    https.AllowAnyClientCertificate();
+                });
+            }
+        }));
         var app = builder.Build();
         app.Run(HandleAsync);
         await app.StartAsync();
@@ -174,6 +194,7 @@ public sealed class TestApiServer : IAsyncDisposable
     {
         var request = context.Request;
         Requests.Enqueue((request.Path + request.QueryString, request.Headers.Authorization.FirstOrDefault()));
+        ClientCertificates.Enqueue(context.Connection.ClientCertificate?.Subject);
         if (!_resources.TryGetValue(request.Path.Value ?? "", out var resource))
         {
             await WriteStatusAsync(context, 404, "NotFound", $"the server could not find the requested resource");
