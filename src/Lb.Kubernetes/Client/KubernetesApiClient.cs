@@ -92,9 +92,11 @@ public sealed class KubernetesApiClient : IDisposable
     /// Watches <paramref name="path"/> from <paramref name="resourceVersion"/> with bookmarks, yielding
     /// each event as the server streams it (one JSON object per line). The stream ends when the server
     /// ends it (after <paramref name="timeoutSeconds"/>); an ERROR event is yielded like any other.
+    /// <paramref name="opened"/> runs once the server has accepted the watch (2xx headers received).
     /// </summary>
     public async IAsyncEnumerable<WatchEvent> WatchAsync(
-        string path, string resourceVersion, int timeoutSeconds, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string path, string resourceVersion, int timeoutSeconds, Action? opened = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var query = $"{path}?watch=1&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}&timeoutSeconds={timeoutSeconds}";
         // The server ends the watch after timeoutSeconds; a connection that goes quiet for much longer
@@ -102,6 +104,7 @@ public sealed class KubernetesApiClient : IDisposable
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds + 30));
         using var response = await SendAsync(query, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
+        opened?.Invoke();
         await using var body = await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false);
         using var reader = new StreamReader(body);
         while (true)

@@ -71,9 +71,6 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
                     version = await ListAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                if (_phase != Phase.Watching)
-                    Log.Watching(_logger, _resource, version);
-                _phase = Phase.Watching;
                 var progress = new WatchProgress(version);
                 try
                 {
@@ -142,7 +139,7 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
     private async Task WatchAsync(WatchProgress progress, CancellationToken cancellationToken)
     {
         var timeout = (int)Math.Max(1, _options.WatchTimeout.TotalSeconds);
-        await foreach (var watchEvent in _api.WatchAsync(_path, progress.Version!, timeout, cancellationToken).ConfigureAwait(false))
+        await foreach (var watchEvent in _api.WatchAsync(_path, progress.Version!, timeout, () => Opened(progress.Version!), cancellationToken).ConfigureAwait(false))
         {
             progress.Events++;
             _backoff.Reset();
@@ -189,6 +186,14 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
                     break;
             }
         }
+    }
+
+    /// <summary>Logs the move to watching once per state change, not at every renewal of the watch.</summary>
+    private void Opened(string version)
+    {
+        if (_phase != Phase.Watching)
+            Log.Watching(_logger, _resource, version);
+        _phase = Phase.Watching;
     }
 
     private T? Read(JsonElement element)

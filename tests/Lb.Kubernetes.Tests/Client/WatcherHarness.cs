@@ -12,7 +12,7 @@ internal sealed class WatcherHarness : IAsyncDisposable
     private readonly List<ClusterSnapshot> _all = [];
     private readonly Task _run;
 
-    public WatcherHarness(KubernetesConnection connection, KubernetesWatchOptions? options = null)
+    public WatcherHarness(KubernetesConnection connection, KubernetesWatchOptions? options = null, Microsoft.Extensions.Logging.ILogger<KubernetesWatcher>? logger = null)
     {
         Api = new KubernetesApiClient(connection);
         Watcher = new KubernetesWatcher(
@@ -26,7 +26,8 @@ internal sealed class WatcherHarness : IAsyncDisposable
                 WatchTimeout = TimeSpan.FromSeconds(60),
             },
             TimeProvider.System,
-            new Random(42));
+            new Random(42),
+            logger);
         _run = Watcher.RunAsync((snapshot, _) =>
         {
             lock (_all)
