@@ -48,6 +48,7 @@ public static class ServiceTranslator
         return new TranslationResult(
             result.ToEquatableArray(),
             context.NatFallbacks.Order(StringComparer.Ordinal).ToEquatableArray(),
+            context.HealthChecks.OrderBy(h => h.Port).ToEquatableArray(),
             context.Issues.ToEquatableArray());
     }
 
@@ -62,6 +63,8 @@ public static class ServiceTranslator
         public List<TranslationIssue> Issues { get; } = [];
 
         public List<string> NatFallbacks { get; } = [];
+
+        public List<HealthCheck> HealthChecks { get; } = [];
 
         private void Issue(string subject, string message) => Issues.Add(new TranslationIssue(subject, message));
 
@@ -153,6 +156,10 @@ public static class ServiceTranslator
             if (policy.ExternalTrafficPolicy == TrafficPolicy.Local && options.NodeName is null
                 && options.Backends == BackendTarget.Pods && (spec.Ports?.Count ?? 0) > 0)
                 Issue(subject, "externalTrafficPolicy Local needs this node's name, which is not set; no endpoint counts as local");
+
+            if (policy.ExternalTrafficPolicy == TrafficPolicy.Local && type == "LoadBalancer" && options.NodeName is not null
+                && spec.HealthCheckNodePort is > 0 and <= 65535)
+                HealthChecks.Add(new HealthCheck(ns, name, (ushort)spec.HealthCheckNodePort.Value, LocalReadyEndpoints(slices)));
 
             var result = new List<Service>();
             var portNames = new HashSet<string>(StringComparer.Ordinal);
@@ -314,6 +321,14 @@ public static class ServiceTranslator
             }
             return byIdentity.Values.ToList();
         }
+
+        /// <summary>Ready endpoints on this node, each address counted once whatever its ports and slices.</summary>
+        private int LocalReadyEndpoints(List<EndpointSlice> slices) =>
+            slices.SelectMany(s => s.Endpoints ?? [])
+                .Where(e => e.NodeName == options.NodeName && State(e.Conditions) == BackendState.Active && e.Addresses is { Count: > 0 })
+                .Select(e => e.Addresses![0])
+                .Distinct(StringComparer.Ordinal)
+                .Count();
 
         /// <summary>The same address:port in two slices (a slice being replaced) is one backend, in its better state.</summary>
         private static void Merge(Dictionary<string, Backend> byIdentity, Backend backend)

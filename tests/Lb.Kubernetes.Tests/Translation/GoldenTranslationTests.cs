@@ -108,6 +108,8 @@ public sealed class GoldenTranslationTests
             text.Append(issue).Append('\n');
         foreach (var name in result.NatFallbacks)
             text.Append("nat fallback: ").Append(name).Append('\n');
+        foreach (var check in result.HealthChecks)
+            text.Append("health check: ").Append(check).Append('\n');
         return text.ToString();
     }
 
