@@ -99,8 +99,8 @@ public sealed class KubernetesApiClient : IDisposable
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var query = $"{path}?watch=1&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}&timeoutSeconds={timeoutSeconds}";
-        // The server ends the watch after timeoutSeconds; a connection that goes quiet for much longer
-        // than that is dead without a FIN (a NAT dropped it, the server host vanished).
+        // The server ends the watch after timeoutSeconds; one still open 30 s later is dead without a
+        // FIN (a NAT dropped it, the server host vanished), and is given up on.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds + 30));
         using var response = await SendAsync(query, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
@@ -116,7 +116,7 @@ public sealed class KubernetesApiClient : IDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"watch {path}: nothing received for {timeoutSeconds + 30} s");
+                throw new TimeoutException($"watch {path}: not ended by the server {timeoutSeconds + 30} s after it began");
             }
             if (line is null)
                 yield break;

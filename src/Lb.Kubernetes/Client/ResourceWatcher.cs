@@ -87,13 +87,22 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
                     await Task.Delay(_backoff.Next(), _time, cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (ResourceExpiredException)
+            catch (ResourceExpiredException) when (!cancellationToken.IsCancellationRequested)
             {
                 Log.Expired(_logger, _resource, version ?? "(list)");
+                // A list that is itself 410 again and again must not become a tight loop.
+                if (version is null)
+                    await Task.Delay(_backoff.Next(), _time, cancellationToken).ConfigureAwait(false);
                 version = null;
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTransient(e))
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
+                return; // Stopping: whatever the aborted request threw is not an outage.
+            }
+            catch (Exception e)
+            {
+                // Every failure is treated as an outage: a watcher that died on an unexpected
+                // exception would leave the tables silently stale, which is worse than retrying.
                 var delay = _backoff.Next();
                 if (_phase != Phase.Unreachable)
                     Log.Unreachable(_logger, _resource, _api.Server, delay, e);
@@ -111,10 +120,6 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
 
         public int Events { get; set; }
     }
-
-    private static bool IsTransient(Exception e) =>
-        e is HttpRequestException or IOException or KubernetesApiException or JsonException or TimeoutException
-            or OperationCanceledException or System.Net.Sockets.SocketException;
 
     private async Task<string> ListAsync(CancellationToken cancellationToken)
     {

@@ -60,8 +60,8 @@ public sealed class KubernetesSourceTests : IAsyncLifetime
         _server.Upsert(Services, Service("web2", "198.51.100.2"));
         await harness.WaitForAsync(s => s.Services.Length == 2, "web2");
 
-        Assert.True(logger.Count(3003) == 3, string.Join("\n", logger.Lines)); // Unreachable: once per resource, not once per retry.
-        Assert.True(logger.Count(3004) >= 3, $"expected retries logged at debug, saw {logger.Count(3004)}");
-        Assert.Equal(3, logger.Count(3000)); // Listed: once each; the reconnect resumed the watches.
+        Assert.True(logger.Count(4003) == 3, string.Join("\n", logger.Lines)); // Unreachable: once per resource, not once per retry.
+        Assert.True(logger.Count(4004) >= 3, $"expected retries logged at debug, saw {logger.Count(4004)}");
+        Assert.Equal(3, logger.Count(4000)); // Listed: once each; the reconnect resumed the watches.
     }
 }
