@@ -35,11 +35,14 @@ public sealed class KubernetesApiClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly KubernetesConnection _connection;
+    private readonly TimeProvider _time;
 
-    public KubernetesApiClient(KubernetesConnection connection)
+    /// <param name="time">Clock for the dead-watch deadline; the system clock unless a test injects one.</param>
+    public KubernetesApiClient(KubernetesConnection connection, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
+        _time = time ?? TimeProvider.System;
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = TimeSpan.FromSeconds(10),
@@ -101,8 +104,8 @@ public sealed class KubernetesApiClient : IDisposable
         var query = $"{path}?watch=1&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}&timeoutSeconds={timeoutSeconds}";
         // The server ends the watch after timeoutSeconds; one still open 30 s later is dead without a
         // FIN (a NAT dropped it, the server host vanished), and is given up on.
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds + 30));
+        using var expiry = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds + 30), _time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
         using var response = await SendAsync(query, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
         opened?.Invoke();
         await using var body = await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false);

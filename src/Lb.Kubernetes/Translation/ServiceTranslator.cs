@@ -49,7 +49,7 @@ public static class ServiceTranslator
             result.ToEquatableArray(),
             context.NatFallbacks.Order(StringComparer.Ordinal).ToEquatableArray(),
             context.HealthChecks.OrderBy(h => h.Port).ToEquatableArray(),
-            context.Issues.ToEquatableArray());
+            context.Issues.Distinct().ToEquatableArray()); // A bad node address is met once per service that uses it.
     }
 
     private static string NamespacedName(IKubeObject item) =>
@@ -70,7 +70,7 @@ public static class ServiceTranslator
 
         public void IndexNodes(IEnumerable<KubeNode> nodes)
         {
-            foreach (var node in nodes)
+            foreach (var node in nodes.OrderBy(n => n.Metadata?.Name, StringComparer.Ordinal))
             {
                 var name = node.Metadata?.Name;
                 if (string.IsNullOrEmpty(name))

@@ -240,7 +240,10 @@ public sealed class TestApiServer : IAsyncDisposable
             ? Convert.ToBase64String(Encoding.UTF8.GetBytes($"{listVersion}:{offset + page.Length}"))
             : null;
         var body = new StringBuilder();
-        body.Append("{\"kind\":\"List\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"").Append(listVersion).Append('"');
+        var (kind, apiVersion) = context.Request.Path.Value!.Contains("endpointslices", StringComparison.Ordinal)
+            ? ("EndpointSliceList", "discovery.k8s.io/v1")
+            : context.Request.Path.Value.EndsWith("nodes", StringComparison.Ordinal) ? ("NodeList", "v1") : ("ServiceList", "v1");
+        body.Append($"{{\"kind\":\"{kind}\",\"apiVersion\":\"{apiVersion}\",\"metadata\":{{\"resourceVersion\":\"").Append(listVersion).Append('"');
         if (next is not null)
             body.Append(",\"continue\":\"").Append(next).Append('"');
         body.Append("},\"items\":[").Append(string.Join(",", page)).Append("]}");
