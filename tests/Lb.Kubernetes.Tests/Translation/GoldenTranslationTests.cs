@@ -44,6 +44,7 @@ public sealed class GoldenTranslationTests
             new ClusterSnapshot([.. snapshot.Services.Reverse()], [.. snapshot.EndpointSlices.Reverse()], [.. snapshot.Nodes.Reverse()]),
             options);
         Assert.Equal(result.Services, reversed.Services);
+        Assert.Equal(log, Log(readErrors, reversed));
 
         CompareOrUpdate(Path.Combine(dir, "expected.yaml"), yaml);
         CompareOrUpdate(Path.Combine(dir, "expected-log.txt"), log);
