@@ -16,3 +16,17 @@ public sealed record KubernetesWatchOptions
 
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 }
+
+/// <summary>Where one resource's list-and-watch loop stands, for status output.</summary>
+public enum WatchPhase
+{
+    Starting,
+    Listing,
+    Watching,
+
+    /// <summary>The last attempt failed; the store keeps the last known state while the loop retries.</summary>
+    Unreachable,
+}
+
+/// <summary>One resource's loop: its phase, whether it has ever listed completely, and how many lists it took.</summary>
+public sealed record ResourceStatus(string Resource, WatchPhase Phase, bool Synced, int Lists);

@@ -43,6 +43,14 @@ public sealed class KubernetesWatcher
     /// <summary>Lists per resource so far; a relist after 410 shows here (for status and tests).</summary>
     public (int Services, int EndpointSlices, int Nodes) ListCounts => (_services.ListCount, _slices.ListCount, _nodes.ListCount);
 
+    /// <summary>Each resource's loop as it stands now (services, endpointslices, nodes).</summary>
+    public IReadOnlyList<ResourceStatus> Status =>
+    [
+        new(_services.Resource, _services.Phase, _services.Synced, _services.ListCount),
+        new(_slices.Resource, _slices.Phase, _slices.Synced, _slices.ListCount),
+        new(_nodes.Resource, _nodes.Phase, _nodes.Synced, _nodes.ListCount),
+    ];
+
     private void Changed() => _signal.Release();
 
     /// <summary>Runs until cancelled, calling <paramref name="onSnapshot"/> once per coalesced burst of changes (never concurrently).</summary>

@@ -14,7 +14,6 @@ namespace Lb.Kubernetes.Client;
 /// </summary>
 internal sealed class ResourceWatcher<T> where T : class, IKubeObject
 {
-    private enum Phase { Starting, Listing, Watching, Unreachable }
 
     private readonly KubernetesApiClient _api;
     private readonly string _path;
@@ -27,7 +26,7 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
     private readonly Action _changed;
     private readonly object _gate = new();
     private Dictionary<string, T> _store = new(StringComparer.Ordinal);
-    private Phase _phase = Phase.Starting;
+    private volatile WatchPhase _phase = WatchPhase.Starting;
 
     public ResourceWatcher(
         KubernetesApiClient api, string path, string resource, JsonTypeInfo<T> typeInfo, KubernetesWatchOptions options,
@@ -43,6 +42,10 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
         _logger = logger;
         _changed = changed;
     }
+
+    public string Resource => _resource;
+
+    public WatchPhase Phase => _phase;
 
     /// <summary>True once a first complete list has been stored.</summary>
     public bool Synced { get; private set; }
@@ -67,7 +70,8 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
             {
                 if (version is null)
                 {
-                    _phase = Phase.Listing;
+                    if (_phase != WatchPhase.Unreachable)
+                        _phase = WatchPhase.Listing; // Still unreachable until a list succeeds: one warning per outage.
                     version = await ListAsync(cancellationToken).ConfigureAwait(false);
                 }
 
@@ -104,11 +108,11 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
                 // Every failure is treated as an outage: a watcher that died on an unexpected
                 // exception would leave the tables silently stale, which is worse than retrying.
                 var delay = _backoff.Next();
-                if (_phase != Phase.Unreachable)
+                if (_phase != WatchPhase.Unreachable)
                     Log.Unreachable(_logger, _resource, _api.Server, delay, e);
                 else
                     Log.StillUnreachable(_logger, _resource, delay, e);
-                _phase = Phase.Unreachable;
+                _phase = WatchPhase.Unreachable;
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -134,6 +138,7 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
             _store = store;
         Synced = true;
         ListCount++;
+        _phase = WatchPhase.Listing;
         _backoff.Reset();
         Log.Listed(_logger, _resource, store.Count, list.ResourceVersion);
         _changed();
@@ -196,9 +201,9 @@ internal sealed class ResourceWatcher<T> where T : class, IKubeObject
     /// <summary>Logs the move to watching once per state change, not at every renewal of the watch.</summary>
     private void Opened(string version)
     {
-        if (_phase != Phase.Watching)
+        if (_phase != WatchPhase.Watching)
             Log.Watching(_logger, _resource, version);
-        _phase = Phase.Watching;
+        _phase = WatchPhase.Watching;
     }
 
     private T? Read(JsonElement element)

@@ -191,11 +191,13 @@ public sealed class KubernetesWatcherTests : IAsyncLifetime
         await _server.StopAsync();
         await Task.Delay(700);
         Assert.Equal(before, harness.Count); // Nothing published while down: the last state stays in force.
+        Assert.All(harness.Watcher.Status, s => Assert.Equal(WatchPhase.Unreachable, s.Phase));
         _server.Upsert(Services, Service("while-down", "198.51.100.50"));
         await _server.StartAsync();
 
         var snapshot = await harness.WaitForAsync(s => HasService(s, "while-down"), "while-down");
         Assert.Equal(6, snapshot.Services.Length);
+        Assert.Equal(WatchPhase.Watching, harness.Watcher.Status[0].Phase);
         Assert.Single(snapshot.EndpointSlices);
     }
 
@@ -243,9 +245,11 @@ public sealed class KubernetesWatcherTests : IAsyncLifetime
     {
         var port = _server.Port;
         await _server.StopAsync();
-        await using var harness = new WatcherHarness(new KubernetesConnection(new Uri($"http://127.0.0.1:{port}")));
+        var logger = new CapturingLogger();
+        await using var harness = new WatcherHarness(new KubernetesConnection(new Uri($"http://127.0.0.1:{port}")), logger: logger);
         await Task.Delay(500);
         Assert.Equal(0, harness.Count);
+        Assert.True(logger.Count(4003) == 3, string.Join("\n", logger.Lines)); // One warning per resource, not per failed list.
 
         await _server.StartAsync();
 
