@@ -257,6 +257,48 @@ public sealed class KubernetesWatcherTests : IAsyncLifetime
         Assert.Single(snapshot.Nodes);
     }
 
+    [Fact]
+    public async Task RunAsync_ApiAnswers500_RetriesOnlyAsTheInjectedClockPassesTheBackoff()
+    {
+        _server.FailRequests = true;
+        var clock = new ManualTimeProvider();
+        using var api = new KubernetesApiClient(new KubernetesConnection(_server.Uri), clock);
+        var watcher = new KubernetesWatcher(api, new KubernetesWatchOptions
+        {
+            InitialBackoff = TimeSpan.FromSeconds(1),
+            MaxBackoff = TimeSpan.FromSeconds(10),
+            CoalesceWindow = TimeSpan.FromMilliseconds(100),
+        }, clock, new Random(5));
+        var snapshots = 0;
+        using var stop = new CancellationTokenSource();
+        var run = watcher.RunAsync((_, _) =>
+        {
+            Interlocked.Increment(ref snapshots);
+            return Task.CompletedTask;
+        }, stop.Token);
+
+        await WaitUntilAsync(() => _server.Requests.Count == 3 && clock.PendingTimers == 3, "three failed lists, each waiting its backoff");
+        await Task.Delay(300);
+        Assert.Equal(3, _server.Requests.Count); // No retry while the clock stands still.
+
+        clock.Advance(TimeSpan.FromSeconds(1)); // The first delay is 0.5-1 s.
+        await WaitUntilAsync(() => _server.Requests.Count == 6 && clock.PendingTimers == 3, "three retries");
+        clock.Advance(TimeSpan.FromMilliseconds(900)); // The second delay is 1-2 s: not yet due.
+        await Task.Delay(300);
+        Assert.Equal(6, _server.Requests.Count);
+
+        _server.FailRequests = false;
+        clock.Advance(TimeSpan.FromMilliseconds(1100));
+        // Pending then: three watch deadlines and the coalescing window.
+        await WaitUntilAsync(() => watcher.Status.All(s => s.Synced) && clock.PendingTimers == 4, "every resource listed and watched");
+        Assert.Equal(0, snapshots); // The coalescing window runs on the same clock.
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        await WaitUntilAsync(() => snapshots == 1, "the first snapshot");
+
+        await stop.CancelAsync();
+        await run;
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);

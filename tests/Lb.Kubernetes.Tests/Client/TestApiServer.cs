@@ -188,6 +188,9 @@ public sealed class TestApiServer : IAsyncDisposable
 
     public int OpenWatches => _watches.Count;
 
+    /// <summary>While set, every request is answered 500 with a Status body.</summary>
+    public volatile bool FailRequests;
+
     private static string Key(JsonObject meta) => $"{meta["namespace"]?.GetValue<string>()}/{meta["name"]!.GetValue<string>()}";
 
     private async Task HandleAsync(HttpContext context)
@@ -195,6 +198,11 @@ public sealed class TestApiServer : IAsyncDisposable
         var request = context.Request;
         Requests.Enqueue((request.Path + request.QueryString, request.Headers.Authorization.FirstOrDefault()));
         ClientCertificates.Enqueue(context.Connection.ClientCertificate?.Subject);
+        if (FailRequests)
+        {
+            await WriteStatusAsync(context, 500, "InternalError", "etcdserver: request timed out");
+            return;
+        }
         if (!_resources.TryGetValue(request.Path.Value ?? "", out var resource))
         {
             await WriteStatusAsync(context, 404, "NotFound", $"the server could not find the requested resource");
