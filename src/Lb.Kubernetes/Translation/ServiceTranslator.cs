@@ -197,7 +197,7 @@ public static class ServiceTranslator
                 }
 
                 var backends = options.Backends == BackendTarget.Pods
-                    ? PodBackends(slices, portName, protocol.Value, policy.ExternalTrafficPolicy, subject)
+                    ? PodBackends(slices, portName, protocol.Value, policy.ExternalTrafficPolicy)
                     : NodeBackends(slices, port, portName, protocol.Value, nodePort, policy.ExternalTrafficPolicy, subject);
 
                 var portPolicy = policy;
@@ -246,7 +246,7 @@ public static class ServiceTranslator
         }
 
         private List<Backend> PodBackends(
-            List<EndpointSlice> slices, string portName, L4Protocol protocol, TrafficPolicy trafficPolicy, string subject)
+            List<EndpointSlice> slices, string portName, L4Protocol protocol, TrafficPolicy trafficPolicy)
         {
             var byIdentity = new Dictionary<string, Backend>(StringComparer.Ordinal);
             foreach (var slice in slices)
