@@ -1,5 +1,6 @@
 using Lb.Datapath.Abi;
 using Lb.Native;
+using Lb.Testing.Kernel;
 
 namespace Lb.Bpf.Tests;
 
@@ -18,7 +19,7 @@ public sealed class LoadedLbXdp : IDisposable
         Directory.CreateDirectory(PinRoot);
         try
         {
-            _object = BpfObject.Open(ObjectPath("lb_xdp"), new BpfObjectOpenOptions { PinRootPath = PinRoot });
+            _object = BpfObject.Open(BpfObjects.LbXdp, new BpfObjectOpenOptions { PinRootPath = PinRoot });
             _object.Load();
             Program = _object.GetProgram("lb_xdp");
             Services = _object.GetMap(LbMapNames.Services).As<LbServiceKey, LbService>();
@@ -42,21 +43,6 @@ public sealed class LoadedLbXdp : IDisposable
     /// <summary>All reasons' counts, for asserting that a frame was counted exactly once.</summary>
     public ulong[] AllReasonCounts() =>
         Enumerable.Range(0, (int)LbLimits.ReasonMax).Select(r => ReasonCount((LbReason)r)).ToArray();
-
-    public static string ObjectPath(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Lb.sln")))
-            {
-                var path = Path.Combine(dir.FullName, "build", "bpf", name + ".bpf.o");
-                if (!File.Exists(path))
-                    throw new FileNotFoundException($"{path} is missing: build the BPF objects first (cmake -S . -B build && cmake --build build)", path);
-                return path;
-            }
-        }
-        throw new InvalidOperationException($"no Lb.sln above {AppContext.BaseDirectory}");
-    }
 
     public void Dispose()
     {

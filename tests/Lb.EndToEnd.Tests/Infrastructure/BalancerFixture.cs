@@ -1,3 +1,4 @@
+using Lb.Testing.Kernel;
 using System.Net;
 using System.Net.Sockets;
 using Lb.Agent.Demo;

@@ -12,6 +12,8 @@ public static class BpfObjects
 
     public static string LbXdp => Path.Combine(s_buildDirectory.Value, "bpf", "lb_xdp.bpf.o");
 
+    public static string LbDecap => Path.Combine(s_buildDirectory.Value, "bpf", "lb_decap.bpf.o");
+
     private static string Build()
     {
         var root = RepositoryRoot();
