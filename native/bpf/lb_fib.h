@@ -10,14 +10,30 @@
 #include <bpf/bpf_helpers.h>
 
 #include "lb/lb_abi.h"
-#include "lb_flows.h"
-#include "lb_maps.h"
 #include "lb_parse.h"
+#include "lb_time.h"
 
 /* Address families of struct bpf_fib_lookup (sys/socket.h values; UAPI headers do not have them
  * without libc). */
 #define LB_AF_INET  2
 #define LB_AF_INET6 10
+
+/* A next-hop cache entry: what bpf_fib_lookup last answered toward a backend on this CPU, so that
+ * most packets skip the lookup. An entry says which lookup it answers, so backends that share a
+ * slot only cost lookups. */
+#define LB_NEXTHOP_SLOTS 16384 /* a power of two */
+struct lb_nexthop {
+	__u64 resolved_ns;       /* the clock (lb_now) when bpf_fib_lookup gave this answer */
+	union lb_addr dst;       /* the lookup: destination, */
+	__be32 tos;              /* IPv4 TOS, or IPv6 flowinfo, as given to the lookup, */
+	__u32 ingress_ifindex;   /* ingress interface, */
+	__u8 family;             /* LB_AF_INET / LB_AF_INET6 */
+	__u8 l4_protocol;        /* and protocol; 0 in an empty entry */
+	__u16 mtu;               /* the answer: the route's MTU (mtu_result), */
+	__u32 egress_ifindex;    /* egress interface */
+	__u8 dmac[6];            /* and MAC addresses */
+	__u8 smac[6];
+};
 
 /* FIB lookup parameters for the packet as it will leave: from src to dst with L4 protocol, ports
  * and IP length (tot_len, which the kernel checks against the route's MTU) as given, the TOS byte
@@ -151,15 +167,6 @@ static __always_inline enum lb_reason lb_fib_forward_cached(struct xdp_md *ctx, 
 static __always_inline enum lb_reason lb_fib_forward(struct xdp_md *ctx, struct bpf_fib_lookup *fib)
 {
 	return lb_fib_forward_cached(ctx, fib, NULL, 0);
-}
-
-/* The cache entry of a backend on this CPU (never NULL in practice: an index below the size of a
- * per-CPU array). */
-static __always_inline struct lb_nexthop *lb_nexthop_slot(__u32 backend_id)
-{
-	__u32 slot = backend_id & (LB_NEXTHOP_SLOTS - 1);
-
-	return bpf_map_lookup_elem(&lb_nexthops, &slot);
 }
 
 #endif /* LB_FIB_H */

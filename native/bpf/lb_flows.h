@@ -10,23 +10,8 @@
 
 #include "lb/lb_abi.h"
 #include "lb_maps.h"
+#include "lb_time.h"
 #include "lb_service.h"
-
-/* The packet path's clock: CLOCK_MONOTONIC_COARSE in ns (the last timer tick; its resolution is
- * one tick, 1 to 10 ms). Every timestamp the program writes and compares comes from here. It costs
- * a few ns where bpf_ktime_get_ns reads the clock source (about 40 ns on a VM). */
-static __always_inline __u64 lb_now(void)
-{
-	return bpf_ktime_get_coarse_ns();
-}
-
-/* Whether a timestamp is younger than `timeout` at `now` (lb_now ns). A stamp at or
- * after `now` counts as fresh: another CPU, or the managed engine, may have written it a moment
- * after this CPU read the clock. */
-static __always_inline bool lb_fresh(__u64 now, __u64 stamp, __u64 timeout)
-{
-	return stamp >= now || now - stamp < timeout;
-}
 
 /* Whether a service SNATs its NAT flows (and so needs a port in every flow entry). */
 static __always_inline bool lb_svc_snat(const struct lb_service *svc)

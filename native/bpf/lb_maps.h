@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "lb/lb_abi.h"
+#include "lb_fib.h"
 
 /* lb_config[0]: written by the agent before it attaches the program. */
 struct {
@@ -116,30 +117,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_reasons SEC(".maps");
 
-/* The next-hop cache (lb_fib.h): what bpf_fib_lookup last answered for a backend on this CPU, so
- * that most packets skip the lookup. Slot backend id % LB_NEXTHOP_SLOTS; an entry says which
- * lookup it answers, so a shared slot only costs a lookup. Per-CPU, so an entry is never read
- * while another CPU rewrites it. Not pinned: it is a cache, and a newly loaded program starts
- * with an empty one. */
-#define LB_NEXTHOP_SLOTS 16384 /* a power of two */
-struct lb_nexthop {
-	__u64 resolved_ns;       /* the clock (lb_now) when bpf_fib_lookup gave this answer */
-	union lb_addr dst;       /* the lookup: destination, */
-	__be32 tos;              /* IPv4 TOS, or IPv6 flowinfo, as given to the lookup, */
-	__u32 ingress_ifindex;   /* ingress interface, */
-	__u8 family;             /* LB_AF_INET / LB_AF_INET6 */
-	__u8 l4_protocol;        /* and protocol; 0 in an empty entry */
-	__u16 mtu;               /* the answer: the route's MTU (mtu_result), */
-	__u32 egress_ifindex;    /* egress interface */
-	__u8 dmac[6];            /* and MAC addresses */
-	__u8 smac[6];
-};
-
+/* The next-hop cache (lb_fib.h), slot backend id % LB_NEXTHOP_SLOTS. Per-CPU, so an entry is
+ * never read while another CPU rewrites it. Not pinned: it is a cache, and a newly loaded program
+ * starts with an empty one. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_NEXTHOP_SLOTS);
 	__type(key, __u32);
 	__type(value, struct lb_nexthop);
 } lb_nexthops SEC(".maps");
+
+/* The cache entry of a backend on this CPU (never NULL in practice: an index below the size of a
+ * per-CPU array). */
+static __always_inline struct lb_nexthop *lb_nexthop_slot(__u32 backend_id)
+{
+	__u32 slot = backend_id & (LB_NEXTHOP_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&lb_nexthops, &slot);
+}
 
 #endif /* LB_MAPS_H */
