@@ -21,7 +21,7 @@
 /* A next-hop cache entry: what bpf_fib_lookup last answered toward a backend on this CPU, so that
  * most packets skip the lookup. An entry says which lookup it answers, so backends that share a
  * slot only cost lookups. */
-#define LB_NEXTHOP_SLOTS 16384 /* a power of two */
+#define LB_NEXTHOP_SLOTS 16384 /* 2^14: lb_nexthop_client_slot shifts by 32 - 14 */
 struct lb_nexthop {
 	__u64 resolved_ns;       /* the clock (lb_now) when bpf_fib_lookup gave this answer */
 	union lb_addr dst;       /* the lookup: destination, */

@@ -117,12 +117,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_reasons SEC(".maps");
 
-/* The next-hop cache (lb_fib.h), slot backend id % LB_NEXTHOP_SLOTS. Per-CPU, so an entry is
- * never read while another CPU rewrites it. Not pinned: it is a cache, and a newly loaded program
- * starts with an empty one. */
+/* The next-hop cache (lb_fib.h): LB_NEXTHOP_SLOTS slots for backends (by id), as many for the
+ * clients of NAT replies (by a hash of the address). Per-CPU, so an entry is never read while
+ * another CPU rewrites it. Not pinned: it is a cache, and a newly loaded program starts with an
+ * empty one. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LB_NEXTHOP_SLOTS);
+	__uint(max_entries, 2 * LB_NEXTHOP_SLOTS);
 	__type(key, __u32);
 	__type(value, struct lb_nexthop);
 } lb_nexthops SEC(".maps");
@@ -132,6 +133,16 @@ struct {
 static __always_inline struct lb_nexthop *lb_nexthop_slot(__u32 backend_id)
 {
 	__u32 slot = backend_id & (LB_NEXTHOP_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&lb_nexthops, &slot);
+}
+
+/* The cache entry for replies toward a client address on this CPU: slot LB_NEXTHOP_SLOTS +
+ * (the Fibonacci hash of the XOR of the address's four words) >> 18. */
+static __always_inline struct lb_nexthop *lb_nexthop_client_slot(const union lb_addr *client)
+{
+	__u32 folded = client->v6[0] ^ client->v6[1] ^ client->v6[2] ^ client->v6[3];
+	__u32 slot = LB_NEXTHOP_SLOTS + ((folded * 0x9e3779b1U) >> 18);
 
 	return bpf_map_lookup_elem(&lb_nexthops, &slot);
 }

@@ -47,7 +47,7 @@ static __always_inline enum lb_reason lb_nat_reply(struct xdp_md *ctx, const str
 		return reason;
 	lb_fib_init(&fib, ctx, pkt, &rev->vip, &rev->client, pkt->key.proto, rev->vip_port,
 		    rev->client_port, pkt->ip_len);
-	return lb_fib_forward(ctx, &fib);
+	return lb_fib_forward_cached(ctx, &fib, lb_nexthop_client_slot(&rev->client), now);
 }
 
 /* Checks on a packet for a service that must come before any table is written, so that a packet
