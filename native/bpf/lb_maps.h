@@ -33,9 +33,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_services SEC(".maps");
 
-/* A hash, not an array: "this id has no backend" must be visible as a missed lookup. */
+/* An array, looked up inline by the JIT (a hash lookup costs about 20 ns more). A backend id
+ * without a backend is an all-zero entry: family 0 matches no packet, so lb_backend_get refuses it
+ * as it would a missing one. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LB_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct lb_backend);

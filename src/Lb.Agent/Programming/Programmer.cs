@@ -299,7 +299,8 @@ public sealed partial class Programmer
     {
         if (!_contents.Backends.ContainsKey(id))
             return;
-        _maps.Backends.Delete(id);
+        // lb_backends is an array: a free id is an all-zero entry, which the program refuses like a missing one.
+        _maps.Backends.Update(id, default);
         _contents.Backends.Remove(id);
         _writes++;
     }
