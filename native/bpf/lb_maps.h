@@ -149,4 +149,39 @@ static __always_inline struct lb_nexthop *lb_nexthop_client_slot(const union lb_
 	return bpf_map_lookup_elem(&lb_nexthops, &slot);
 }
 
+/* The per-CPU copy of the clock behind lb_now. Not pinned. */
+struct lb_clock {
+	__u64 jiffies; /* bpf_jiffies64 when `ns` was read */
+	__u64 ns;      /* bpf_ktime_get_coarse_ns */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_clock);
+} lb_clock SEC(".maps");
+
+/* The packet path's clock: CLOCK_MONOTONIC_COARSE in ns. Every timestamp the program writes and
+ * compares comes from here. The coarse clock moves once a tick, with jiffies, so each CPU reads it
+ * at its first packet of a tick and keeps the value for the tick: bpf_jiffies64 is one load
+ * (inlined by the verifier), where bpf_ktime_get_coarse_ns is a helper call of 20-30 ns on a VM.
+ * A read that falls between the tick's jiffies update and its clock update keeps the previous
+ * tick's value until the next tick, so `now` lags the coarse clock by at most one more tick. */
+static __always_inline __u64 lb_now(void)
+{
+	__u64 jiffies = bpf_jiffies64();
+	struct lb_clock *clock;
+	__u32 zero = 0;
+
+	clock = bpf_map_lookup_elem(&lb_clock, &zero);
+	if (!clock)
+		return bpf_ktime_get_coarse_ns(); /* cannot happen: index 0 of a per-CPU array */
+	if (clock->jiffies != jiffies || clock->ns == 0) {
+		clock->ns = bpf_ktime_get_coarse_ns();
+		clock->jiffies = jiffies;
+	}
+	return clock->ns;
+}
+
 #endif /* LB_MAPS_H */

@@ -7,13 +7,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-/* The packet path's clock: CLOCK_MONOTONIC_COARSE in ns (the last timer tick; its resolution is
- * one tick, 1 to 10 ms). Every timestamp the program writes and compares comes from here. It costs
- * a few ns where bpf_ktime_get_ns reads the clock source (about 40 ns on a VM). */
-static __always_inline __u64 lb_now(void)
-{
-	return bpf_ktime_get_coarse_ns();
-}
+/* The packet path's clock is CLOCK_MONOTONIC_COARSE in ns (the time of the last timer tick, so
+ * its resolution is one tick, 1 to 10 ms), read through a per-CPU copy: lb_now in lb_maps.h. */
 
 /* Whether a timestamp is younger than `timeout` at `now` (lb_now ns). A stamp at or
  * after `now` counts as fresh: another CPU, or the managed engine, may have written it a moment

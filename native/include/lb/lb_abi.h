@@ -174,7 +174,7 @@ struct lb_flow_key {
 };
 
 struct lb_flow {
-	__u64 last_seen_ns;        /* bpf_ktime_get_coarse_ns (CLOCK_MONOTONIC_COARSE) */
+	__u64 last_seen_ns;        /* CLOCK_MONOTONIC_COARSE ns (lb_now) */
 	__u32 backend_id;
 	__u32 service_id;
 	__be16 nat_port;           /* nat: the SNAT source port; 0 otherwise */

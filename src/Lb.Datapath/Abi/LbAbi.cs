@@ -402,7 +402,7 @@ public struct LbFlowKey
 [StructLayout(LayoutKind.Sequential)]
 public struct LbFlow
 {
-    /// <summary>bpf_ktime_get_coarse_ns (CLOCK_MONOTONIC_COARSE).</summary>
+    /// <summary>CLOCK_MONOTONIC_COARSE ns (lb_now in native/bpf/lb_maps.h).</summary>
     public ulong LastSeenNs;
     public uint BackendId;
     public uint ServiceId;
