@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The BPF maps of lb_xdp, declared as BTF-defined maps with the names and types of lb_abi.h.
  *
- * Every map is pinned by name: the loader opens the object with pin_root_path LB_PIN_ROOT, so an
- * agent that restarts adopts the maps (and the flows in them) instead of creating new ones.
+ * Every map of lb_abi.h is pinned by name: the loader opens the object with pin_root_path
+ * LB_PIN_ROOT, so an agent that restarts adopts the maps (and the flows in them) instead of
+ * creating new ones. The program's own per-CPU caches at the end (lb_clock, lb_nexthops) are not
+ * pinned: each loaded program starts with empty ones.
  * Sizes here are defaults; the loader may change max_entries before load (lb_flows, lb_rev_nat,
  * lb_affinity, and the inner Maglev table to the configured M).
  */

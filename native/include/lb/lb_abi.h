@@ -146,7 +146,7 @@ struct lb_service {
 	__u32 backend_count;       /* schedulable backends of this family; 0: no-backend path */
 };
 
-/* lb_backends: key __u32 backend id. */
+/* lb_backends (ARRAY): key __u32 backend id; a free id holds all zeros (family 0). */
 struct lb_backend {
 	union lb_addr addr;
 	__be16 port;
