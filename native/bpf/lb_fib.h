@@ -92,22 +92,46 @@ static __always_inline __be32 lb_fib_tos(const struct bpf_fib_lookup *fib)
 	return fib->family == LB_AF_INET ? fib->tos : fib->flowinfo;
 }
 
-/* Whether a cached next hop answers this lookup: same destination, family, L4 protocol, TOS or
- * flowinfo and ingress interface, resolved less than LB_NEXTHOP_TTL_NS before `now`. */
-static __always_inline bool lb_nexthop_matches(const struct lb_nexthop *nh, const struct bpf_fib_lookup *fib,
-					       __u64 now)
+/* Sends the frame by a cached next hop when `nh` answers the lookup the packet would make: same
+ * destination `dst` of family `af` (LB_AF_*), L4 protocol, TOS byte or flowinfo word `tos` and
+ * ingress interface, resolved less than LB_NEXTHOP_TTL_NS before `now`. The route's MTU is checked
+ * against tot_len as the kernel would (LB_PASS_FIB_FAILED above it); otherwise it returns what
+ * lb_fib_send returns. 0 (no reason): no answer here, the caller looks up. Checked before the
+ * lookup's parameters are built, which a hit does not need. */
+static __always_inline enum lb_reason lb_nexthop_send(struct xdp_md *ctx, const struct lb_nexthop *nh,
+						      const union lb_addr *dst, __u8 af, __u8 l4_protocol,
+						      __be32 tos, __u32 tot_len, __u64 now)
 {
-	__u32 diff = (nh->family ^ fib->family) | (nh->l4_protocol ^ fib->l4_protocol) |
-		     (nh->tos ^ lb_fib_tos(fib)) | (nh->ingress_ifindex ^ fib->ifindex);
+	__u32 diff;
 
-	if (fib->family == LB_AF_INET) {
-		diff |= nh->dst.v4 ^ fib->ipv4_dst;
+	if (!nh)
+		return 0;
+	diff = (nh->family ^ af) | (nh->l4_protocol ^ l4_protocol) | (nh->tos ^ tos) |
+	       (nh->ingress_ifindex ^ ctx->ingress_ifindex);
+	if (af == LB_AF_INET) {
+		diff |= nh->dst.v4 ^ dst->v4;
 	} else {
 #pragma unroll
 		for (int i = 0; i < 4; i++)
-			diff |= nh->dst.v6[i] ^ fib->ipv6_dst[i];
+			diff |= nh->dst.v6[i] ^ dst->v6[i];
 	}
-	return diff == 0 && lb_fresh(now, nh->resolved_ns, LB_NEXTHOP_TTL_NS);
+	if (diff || !lb_fresh(now, nh->resolved_ns, LB_NEXTHOP_TTL_NS))
+		return 0;
+	if (tot_len > nh->mtu)
+		return LB_PASS_FIB_FAILED;
+	return lb_fib_send(ctx, nh->dmac, nh->smac, nh->egress_ifindex);
+}
+
+/* The address family of bpf_fib_lookup for a parsed packet. */
+static __always_inline __u8 lb_fib_af(const struct lb_pkt *pkt)
+{
+	return pkt->key.family == LB_FAMILY_IPV4 ? LB_AF_INET : LB_AF_INET6;
+}
+
+/* The TOS word lb_fib_init gives a lookup for the packet (IPv4 TOS byte, or IPv6 flowinfo). */
+static __always_inline __be32 lb_pkt_fib_tos(const struct lb_pkt *pkt)
+{
+	return pkt->key.family == LB_FAMILY_IPV4 ? pkt->tos : pkt->flowinfo;
 }
 
 /* Looks up the next hop and, on success, writes its MAC as destination and the egress
@@ -117,21 +141,14 @@ static __always_inline bool lb_nexthop_matches(const struct lb_nexthop *nh, cons
  * forwarding disabled on the ingress interface, the packet exceeds the route's MTU (tot_len), or
  * an error). The frame is untouched unless the lookup succeeded.
  *
- * With a cache entry `nh` (toward a backend), a matching entry (lb_nexthop_matches) stands in for
- * the lookup, the route's MTU checked against tot_len as the kernel would; otherwise a successful
- * lookup is stored in it. Failures are never cached. */
+ * With a cache entry `nh` (which lb_nexthop_send found no answer in), a successful lookup is
+ * stored in it. Failures are never cached. */
 static __always_inline enum lb_reason lb_fib_forward_cached(struct xdp_md *ctx, struct bpf_fib_lookup *fib,
 							    struct lb_nexthop *nh, __u64 now)
 {
-	__u16 tot_len = fib->tot_len;
 	__u8 l4_protocol = fib->l4_protocol;
 	long rc;
 
-	if (nh && lb_nexthop_matches(nh, fib, now)) {
-		if (tot_len > nh->mtu)
-			return LB_PASS_FIB_FAILED;
-		return lb_fib_send(ctx, nh->dmac, nh->smac, nh->egress_ifindex);
-	}
 	/* The lookup overwrites its inputs (the destination by a gateway, the ifindex by the egress
 	 * one, tot_len by the route's MTU), so the entry takes them first, marked empty until the
 	 * lookup succeeds. */

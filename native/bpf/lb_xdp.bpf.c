@@ -33,8 +33,8 @@ static __always_inline enum lb_reason lb_nat_reply(struct xdp_md *ctx, const str
 						   struct lb_rev_nat *rev)
 {
 	struct bpf_fib_lookup fib;
+	struct lb_nexthop *nh;
 	enum lb_reason reason;
-
 	__u64 now;
 
 	if (pkt->ttl <= 1)
@@ -45,9 +45,14 @@ static __always_inline enum lb_reason lb_nat_reply(struct xdp_md *ctx, const str
 	reason = lb_nat_rewrite(ctx, pkt, &rev->vip, &rev->client, rev->vip_port, rev->client_port);
 	if (reason)
 		return reason;
+	nh = lb_nexthop_client_slot(&rev->client);
+	reason = lb_nexthop_send(ctx, nh, &rev->client, lb_fib_af(pkt), pkt->key.proto, lb_pkt_fib_tos(pkt),
+				 pkt->ip_len, now);
+	if (reason)
+		return reason;
 	lb_fib_init(&fib, ctx, pkt, &rev->vip, &rev->client, pkt->key.proto, rev->vip_port,
 		    rev->client_port, pkt->ip_len);
-	return lb_fib_forward_cached(ctx, &fib, lb_nexthop_client_slot(&rev->client), now);
+	return lb_fib_forward_cached(ctx, &fib, nh, now);
 }
 
 /* Checks on a packet for a service that must come before any table is written, so that a packet
@@ -132,6 +137,10 @@ static __always_inline enum lb_reason lb_forward_nat(struct xdp_md *ctx, const s
 	reason = lb_nat_rewrite(ctx, pkt, saddr, &be->addr, sport, be->port);
 	if (reason)
 		return reason;
+	reason = lb_nexthop_send(ctx, nh, &be->addr, lb_fib_af(pkt), pkt->key.proto, lb_pkt_fib_tos(pkt),
+				 pkt->ip_len, now);
+	if (reason)
+		return reason;
 	lb_fib_init(&fib, ctx, pkt, saddr, &be->addr, pkt->key.proto, sport, be->port, pkt->ip_len);
 	return lb_fib_forward_cached(ctx, &fib, nh, now);
 }
@@ -154,9 +163,14 @@ static __always_inline enum lb_reason lb_forward_ipip(struct xdp_md *ctx, const 
 	reason = ipv4 ? lb4_encap(ctx, pkt, cfg, be) : lb6_encap(ctx, pkt, cfg, be);
 	if (reason)
 		return reason;
+	/* The outer IPv6 header has the inner traffic class and flow label 0. */
+	reason = lb_nexthop_send(ctx, nh, &be->addr, lb_fib_af(pkt), ipv4 ? IPPROTO_IPIP : IPPROTO_IPV6,
+				 ipv4 ? pkt->tos : pkt->flowinfo & bpf_htonl(0x0ff00000),
+				 pkt->ip_len + lb_encap_len(pkt->key.family), now);
+	if (reason)
+		return reason;
 	lb_fib_init(&fib, ctx, pkt, lb_snat_addr(cfg, pkt->key.family), &be->addr,
 		    ipv4 ? IPPROTO_IPIP : IPPROTO_IPV6, 0, 0, pkt->ip_len + lb_encap_len(pkt->key.family));
-	/* The outer IPv6 header has the inner traffic class and flow label 0. */
 	fib.flowinfo &= bpf_htonl(0x0ff00000);
 	return lb_fib_forward_cached(ctx, &fib, nh, now);
 }
@@ -167,7 +181,12 @@ static __always_inline enum lb_reason lb_forward_l2(struct xdp_md *ctx, const st
 						    const struct lb_backend *be, struct lb_nexthop *nh, __u64 now)
 {
 	struct bpf_fib_lookup fib;
+	enum lb_reason reason;
 
+	reason = lb_nexthop_send(ctx, nh, &be->addr, lb_fib_af(pkt), pkt->key.proto, lb_pkt_fib_tos(pkt),
+				 pkt->ip_len, now);
+	if (reason)
+		return reason;
 	lb_fib_init(&fib, ctx, pkt, &pkt->key.saddr, &be->addr, pkt->key.proto, pkt->key.sport,
 		    pkt->key.dport, pkt->ip_len);
 	return lb_fib_forward_cached(ctx, &fib, nh, now);
