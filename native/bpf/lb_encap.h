@@ -75,6 +75,14 @@ static long lb_opt_walk_step(__u32 index, void *data)
 	return 0;
 }
 
+/* A TCP header with an MSS option first in its options. */
+struct lb_tcp_mss_first {
+	struct tcphdr tcp;
+	__u8 kind;
+	__u8 len;
+	__be16 mss;
+};
+
 /* Lowers the MSS option of the TCP header at l4_off to max_mss, with an incremental TCP checksum
  * update; a smaller MSS, a header without one, or a malformed option list is left alone. The walk
  * (lb_opt_walk_step) covers the option bytes doff announces, at most 40, and looks at the first
@@ -97,6 +105,26 @@ static __always_inline int lb_tcp_clamp_mss(struct xdp_md *ctx, __u32 l4_off, __
 	if (!tcp || tcp->doff < 5)
 		return 0;
 	walk.opt_len = tcp->doff * 4U - sizeof(*tcp);
+	/* Every common stack sends the MSS as the first option: then the walk would stop at its
+	 * first step with off 0, and the option is read in place. */
+	if (walk.opt_len >= LB_TCP_OPT_MSS_LEN) {
+		struct lb_tcp_mss_first *first = lb_pkt_at(ctx, l4_off, LB_MAX_L4_OFF, sizeof(*first));
+
+		/* The value sits at TCP offset 22, an even offset: its checksum term is the value as
+		 * loaded. */
+		if (first && first->kind == LB_TCP_OPT_MSS && first->len == LB_TCP_OPT_MSS_LEN) {
+			__be16 old_mss = first->mss;
+
+			if (bpf_ntohs(old_mss) <= max_mss)
+				return 0;
+			/* Keeps clang from merging this store with the slow path's, through a pointer
+			 * it would re-derive without the bounds check. */
+			asm volatile("" : "+r"(first));
+			first->mss = new_mss;
+			first->tcp.check = lb_csum_update(first->tcp.check, lb_csum_diff16(0, old_mss, new_mss));
+			return 1;
+		}
+	}
 	bpf_loop(LB_TCP_MAX_OPT_LEN, lb_opt_walk_step, &walk, 0);
 	if (!walk.found || bpf_xdp_load_bytes(ctx, walk.opt_base + walk.off, opt, sizeof(opt)))
 		return 0;

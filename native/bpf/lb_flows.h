@@ -10,15 +10,8 @@
 
 #include "lb/lb_abi.h"
 #include "lb_maps.h"
+#include "lb_time.h"
 #include "lb_service.h"
-
-/* Whether a timestamp is younger than `timeout` at `now` (CLOCK_MONOTONIC ns). A stamp at or
- * after `now` counts as fresh: another CPU, or the managed engine, may have written it a moment
- * after this CPU read the clock. */
-static __always_inline bool lb_fresh(__u64 now, __u64 stamp, __u64 timeout)
-{
-	return stamp >= now || now - stamp < timeout;
-}
 
 /* Whether a service SNATs its NAT flows (and so needs a port in every flow entry). */
 static __always_inline bool lb_svc_snat(const struct lb_service *svc)
@@ -30,11 +23,12 @@ static __always_inline bool lb_svc_snat(const struct lb_service *svc)
  * than cfg->flow_timeout_ns, its backend is still usable for this service (lb_backend_get; the
  * backend's state does not matter, so terminating and maintenance backends keep their flows) and,
  * for a service that SNATs, it carries a NAT port (an entry written while the service forwarded
- * otherwise has none). A used entry is refreshed and its NAT port stored in *nat_port. */
+ * otherwise has none). A used entry is refreshed and its NAT port and backend id stored in
+ * *nat_port and *backend_id. */
 static __always_inline struct lb_backend *lb_flow_established(const struct lb_flow_key *tuple,
 							      const struct lb_config *cfg,
 							      const struct lb_service *svc, __u64 now,
-							      __be16 *nat_port)
+							      __be16 *nat_port, __u32 *backend_id)
 {
 	struct lb_flow *flow = bpf_map_lookup_elem(&lb_flows, tuple);
 	struct lb_backend *be;
@@ -46,8 +40,12 @@ static __always_inline struct lb_backend *lb_flow_established(const struct lb_fl
 	be = lb_backend_get(flow->backend_id, svc->id, tuple->family);
 	if (!be)
 		return NULL;
-	flow->last_seen_ns = now;
+	/* The clock moves once a tick: most packets of a busy flow find the stamp current and leave
+	 * the entry's cache line clean. */
+	if (flow->last_seen_ns != now)
+		flow->last_seen_ns = now;
 	*nat_port = flow->nat_port;
+	*backend_id = flow->backend_id;
 	return be;
 }
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The BPF maps of lb_xdp, declared as BTF-defined maps with the names and types of lb_abi.h.
  *
- * Every map is pinned by name: the loader opens the object with pin_root_path LB_PIN_ROOT, so an
- * agent that restarts adopts the maps (and the flows in them) instead of creating new ones.
+ * Every map of lb_abi.h is pinned by name: the loader opens the object with pin_root_path
+ * LB_PIN_ROOT, so an agent that restarts adopts the maps (and the flows in them) instead of
+ * creating new ones. The program's own per-CPU caches at the end (lb_clock, lb_nexthops) are not
+ * pinned: each loaded program starts with empty ones.
  * Sizes here are defaults; the loader may change max_entries before load (lb_flows, lb_rev_nat,
  * lb_affinity, and the inner Maglev table to the configured M).
  */
@@ -13,6 +15,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "lb/lb_abi.h"
+#include "lb_fib.h"
 
 /* lb_config[0]: written by the agent before it attaches the program. */
 struct {
@@ -32,9 +35,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_services SEC(".maps");
 
-/* A hash, not an array: "this id has no backend" must be visible as a missed lookup. */
+/* An array, looked up inline by the JIT (a hash lookup costs about 20 ns more). A backend id
+ * without a backend is an all-zero entry: family 0 matches no packet, so lb_backend_get refuses it
+ * as it would a missing one. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LB_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct lb_backend);
@@ -115,5 +120,70 @@ struct {
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_reasons SEC(".maps");
+
+/* The next-hop cache (lb_fib.h): LB_NEXTHOP_SLOTS slots for backends (by id), as many for the
+ * clients of NAT replies (by a hash of the address). Per-CPU, so an entry is never read while
+ * another CPU rewrites it. Not pinned: it is a cache, and a newly loaded program starts with an
+ * empty one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * LB_NEXTHOP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lb_nexthop);
+} lb_nexthops SEC(".maps");
+
+/* The cache entry of a backend on this CPU (never NULL in practice: an index below the size of a
+ * per-CPU array). */
+static __always_inline struct lb_nexthop *lb_nexthop_slot(__u32 backend_id)
+{
+	__u32 slot = backend_id & (LB_NEXTHOP_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&lb_nexthops, &slot);
+}
+
+/* The cache entry for replies toward a client address on this CPU: slot LB_NEXTHOP_SLOTS +
+ * (the Fibonacci hash of the XOR of the address's four words) >> 18. */
+static __always_inline struct lb_nexthop *lb_nexthop_client_slot(const union lb_addr *client)
+{
+	__u32 folded = client->v6[0] ^ client->v6[1] ^ client->v6[2] ^ client->v6[3];
+	__u32 slot = LB_NEXTHOP_SLOTS + ((folded * 0x9e3779b1U) >> 18);
+
+	return bpf_map_lookup_elem(&lb_nexthops, &slot);
+}
+
+/* The per-CPU copy of the clock behind lb_now. Not pinned. */
+struct lb_clock {
+	__u64 jiffies; /* bpf_jiffies64 when `ns` was read */
+	__u64 ns;      /* bpf_ktime_get_coarse_ns */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_clock);
+} lb_clock SEC(".maps");
+
+/* The packet path's clock: CLOCK_MONOTONIC_COARSE in ns. Every timestamp the program writes and
+ * compares comes from here. The coarse clock moves once a tick, with jiffies, so each CPU reads it
+ * at its first packet of a tick and keeps the value for the tick: bpf_jiffies64 is one load
+ * (inlined by the verifier), where bpf_ktime_get_coarse_ns is a helper call of 20-30 ns on a VM.
+ * A read that falls between the tick's jiffies update and its clock update keeps the previous
+ * tick's value until the next tick, so `now` lags the coarse clock by at most one more tick. */
+static __always_inline __u64 lb_now(void)
+{
+	__u64 jiffies = bpf_jiffies64();
+	struct lb_clock *clock;
+	__u32 zero = 0;
+
+	clock = bpf_map_lookup_elem(&lb_clock, &zero);
+	if (!clock)
+		return bpf_ktime_get_coarse_ns(); /* cannot happen: index 0 of a per-CPU array */
+	if (clock->jiffies != jiffies || clock->ns == 0) {
+		clock->ns = bpf_ktime_get_coarse_ns();
+		clock->jiffies = jiffies;
+	}
+	return clock->ns;
+}
 
 #endif /* LB_MAPS_H */

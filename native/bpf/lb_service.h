@@ -45,9 +45,10 @@ static __always_inline bool lb_src_range_allowed(__u32 service_id, const struct 
 	return bpf_map_lookup_elem(&lb_src_ranges, &key) != NULL;
 }
 
-/* The backend `id` if a packet of `family` for service `service_id` may go to it: it exists, the
- * service owns it (ids are recycled, so a stale reference must not reach another service's
- * backend) and it has the packet's family. NULL otherwise; id 0 is never a backend. */
+/* The backend `id` if a packet of `family` for service `service_id` may go to it: it exists (its
+ * entry is not the all-zero one of a free id, whose family 0 no packet has), the service owns it
+ * (ids are recycled, so a stale reference must not reach another service's backend) and it has
+ * the packet's family. NULL otherwise; id 0 is never a backend. */
 static __always_inline struct lb_backend *lb_backend_get(__u32 id, __u32 service_id, __u8 family)
 {
 	struct lb_backend *be;

@@ -33,17 +33,26 @@ static __always_inline enum lb_reason lb_nat_reply(struct xdp_md *ctx, const str
 						   struct lb_rev_nat *rev)
 {
 	struct bpf_fib_lookup fib;
+	struct lb_nexthop *nh;
 	enum lb_reason reason;
+	__u64 now;
 
 	if (pkt->ttl <= 1)
 		return LB_PASS_TTL_EXPIRED;
-	rev->last_seen_ns = bpf_ktime_get_ns();
+	now = lb_now();
+	if (rev->last_seen_ns != now)
+		rev->last_seen_ns = now;
 	reason = lb_nat_rewrite(ctx, pkt, &rev->vip, &rev->client, rev->vip_port, rev->client_port);
+	if (reason)
+		return reason;
+	nh = lb_nexthop_client_slot(&rev->client);
+	reason = lb_nexthop_send(ctx, nh, &rev->client, lb_fib_af(pkt), pkt->key.proto, lb_pkt_fib_tos(pkt),
+				 pkt->ip_len, now);
 	if (reason)
 		return reason;
 	lb_fib_init(&fib, ctx, pkt, &rev->vip, &rev->client, pkt->key.proto, rev->vip_port,
 		    rev->client_port, pkt->ip_len);
-	return lb_fib_forward(ctx, &fib);
+	return lb_fib_forward_cached(ctx, &fib, nh, now);
 }
 
 /* Checks on a packet for a service that must come before any table is written, so that a packet
@@ -65,11 +74,11 @@ static __always_inline enum lb_reason lb_precheck(const struct lb_config *cfg, c
 
 /* Steps 6 to 8 for a packet no established flow covers: the backend from the client's affinity or
  * the Maglev table, the NAT port (nat), then the flow entry, the affinity entry and the new-flow
- * counter. Returns 0 with the backend and NAT port (0 unless the service SNATs), or the reason
+ * counter. Returns 0 with the backend, its id and NAT port (0 unless the service SNATs), or the reason
  * the packet cannot be balanced here. */
 static __always_inline enum lb_reason lb_new_flow(const struct lb_config *cfg, const struct lb_service *svc,
 						  const struct lb_pkt *pkt, __u64 now,
-						  struct lb_backend **backend, __be16 *nat_port)
+						  struct lb_backend **backend, __be16 *nat_port, __u32 *chosen_id)
 {
 	const struct lb_flow_key *tuple = &pkt->key;
 	bool affine = svc->flags & LB_SVC_F_AFFINITY;
@@ -105,6 +114,7 @@ static __always_inline enum lb_reason lb_new_flow(const struct lb_config *cfg, c
 	lb_count_new_flow(svc->id);
 	*backend = be;
 	*nat_port = port;
+	*chosen_id = backend_id;
 	return 0;
 }
 
@@ -112,7 +122,8 @@ static __always_inline enum lb_reason lb_new_flow(const struct lb_config *cfg, c
  * client's address, TTL - 1, then the FIB. */
 static __always_inline enum lb_reason lb_forward_nat(struct xdp_md *ctx, const struct lb_pkt *pkt,
 						     const struct lb_config *cfg, const struct lb_service *svc,
-						     const struct lb_backend *be, __be16 nat_port)
+						     const struct lb_backend *be, __be16 nat_port,
+						     struct lb_nexthop *nh, __u64 now)
 {
 	const union lb_addr *saddr = &pkt->key.saddr;
 	__be16 sport = pkt->key.sport;
@@ -126,14 +137,19 @@ static __always_inline enum lb_reason lb_forward_nat(struct xdp_md *ctx, const s
 	reason = lb_nat_rewrite(ctx, pkt, saddr, &be->addr, sport, be->port);
 	if (reason)
 		return reason;
+	reason = lb_nexthop_send(ctx, nh, &be->addr, lb_fib_af(pkt), pkt->key.proto, lb_pkt_fib_tos(pkt),
+				 pkt->ip_len, now);
+	if (reason)
+		return reason;
 	lb_fib_init(&fib, ctx, pkt, saddr, &be->addr, pkt->key.proto, sport, be->port, pkt->ip_len);
-	return lb_fib_forward(ctx, &fib);
+	return lb_fib_forward_cached(ctx, &fib, nh, now);
 }
 
 /* dsr-ipip: clamp the MSS of a SYN, encapsulate toward the backend from the SNAT address, then
  * the FIB for the outer header. */
 static __always_inline enum lb_reason lb_forward_ipip(struct xdp_md *ctx, const struct lb_pkt *pkt,
-						      const struct lb_config *cfg, const struct lb_backend *be)
+						      const struct lb_config *cfg, const struct lb_backend *be,
+						      struct lb_nexthop *nh, __u64 now)
 {
 	bool ipv4 = pkt->key.family == LB_FAMILY_IPV4;
 	__u16 overhead = ipv4 ? LB_MSS_OVERHEAD_V4 : LB_MSS_OVERHEAD_V6;
@@ -147,57 +163,88 @@ static __always_inline enum lb_reason lb_forward_ipip(struct xdp_md *ctx, const 
 	reason = ipv4 ? lb4_encap(ctx, pkt, cfg, be) : lb6_encap(ctx, pkt, cfg, be);
 	if (reason)
 		return reason;
+	/* The outer IPv6 header has the inner traffic class and flow label 0. */
+	reason = lb_nexthop_send(ctx, nh, &be->addr, lb_fib_af(pkt), ipv4 ? IPPROTO_IPIP : IPPROTO_IPV6,
+				 ipv4 ? pkt->tos : pkt->flowinfo & bpf_htonl(0x0ff00000),
+				 pkt->ip_len + lb_encap_len(pkt->key.family), now);
+	if (reason)
+		return reason;
 	lb_fib_init(&fib, ctx, pkt, lb_snat_addr(cfg, pkt->key.family), &be->addr,
 		    ipv4 ? IPPROTO_IPIP : IPPROTO_IPV6, 0, 0, pkt->ip_len + lb_encap_len(pkt->key.family));
-	/* The outer IPv6 header has the inner traffic class and flow label 0. */
 	fib.flowinfo &= bpf_htonl(0x0ff00000);
-	return lb_fib_forward(ctx, &fib);
+	return lb_fib_forward_cached(ctx, &fib, nh, now);
 }
 
 /* dsr-l2: the frame goes unchanged but for its MAC addresses, to the backend's MAC. The lookup
  * toward the backend comes first, so a failed one leaves the frame untouched. */
 static __always_inline enum lb_reason lb_forward_l2(struct xdp_md *ctx, const struct lb_pkt *pkt,
-						    const struct lb_backend *be)
+						    const struct lb_backend *be, struct lb_nexthop *nh, __u64 now)
 {
 	struct bpf_fib_lookup fib;
+	enum lb_reason reason;
 
+	reason = lb_nexthop_send(ctx, nh, &be->addr, lb_fib_af(pkt), pkt->key.proto, lb_pkt_fib_tos(pkt),
+				 pkt->ip_len, now);
+	if (reason)
+		return reason;
 	lb_fib_init(&fib, ctx, pkt, &pkt->key.saddr, &be->addr, pkt->key.proto, pkt->key.sport,
 		    pkt->key.dport, pkt->ip_len);
-	return lb_fib_forward(ctx, &fib);
+	return lb_fib_forward_cached(ctx, &fib, nh, now);
+}
+
+/* Whether a packet may be a backend's reply to a NAT flow, to be looked up in lb_rev_nat: with
+ * SNAT every reply is addressed to Lb's own address of its family; only a keep-client nat service
+ * (LB_CFG_F_KEEP_CLIENT_NAT) has replies addressed to clients, that is to anything. */
+static __always_inline bool lb_maybe_reply(const struct lb_config *cfg, const struct lb_flow_key *key)
+{
+	const union lb_addr *snat = lb_snat_addr(cfg, key->family);
+	__u32 diff = 0;
+
+	if (cfg->flags & LB_CFG_F_KEEP_CLIENT_NAT)
+		return true;
+	if (key->family == LB_FAMILY_IPV4)
+		return key->daddr.v4 == snat->v4;
+#pragma unroll
+	for (int i = 0; i < 4; i++)
+		diff |= key->daddr.v6[i] ^ snat->v6[i];
+	return diff == 0;
 }
 
 /* The packet path of DESIGN.md §3, step by step; returns the frame's reason. */
 static __always_inline enum lb_reason lb_process(struct xdp_md *ctx)
 {
 	struct lb_backend *be = NULL;
+	struct lb_nexthop *nh;
 	struct lb_rev_nat *rev;
 	struct lb_service *svc;
 	struct lb_config *cfg;
 	struct lb_pkt pkt;
 	enum lb_reason reason;
 	__be16 nat_port = 0;
-	__u32 zero = 0;
+	__u32 zero = 0, backend_id = 0;
 	__u64 now;
 
 	/* 1. Parse. */
 	reason = lb_parse(ctx, &pkt);
 	if (reason)
 		return reason;
+	cfg = bpf_map_lookup_elem(&lb_config, &zero);
+	if (!cfg)
+		return LB_PASS_NO_SERVICE; /* cannot happen: index 0 of a one-entry array */
 
 	/* 2. A backend's reply to a NAT flow, before the service lookup: the SNAT address may
 	 * itself be a frontend address. */
-	rev = bpf_map_lookup_elem(&lb_rev_nat, &pkt.key);
-	if (rev)
-		return lb_nat_reply(ctx, &pkt, rev);
+	if (lb_maybe_reply(cfg, &pkt.key)) {
+		rev = bpf_map_lookup_elem(&lb_rev_nat, &pkt.key);
+		if (rev)
+			return lb_nat_reply(ctx, &pkt, rev);
+	}
 
 	/* 3. The service. */
 	svc = lb_service_lookup(&pkt.key);
 	if (!svc)
 		return LB_PASS_NO_SERVICE;
 	lb_count_service(svc->id, pkt.frame_len);
-	cfg = bpf_map_lookup_elem(&lb_config, &zero);
-	if (!cfg)
-		return LB_PASS_NO_SERVICE; /* cannot happen: index 0 of a one-entry array */
 
 	/* 4. Source ranges. */
 	if ((svc->flags & LB_SVC_F_SRC_RANGES) && !lb_src_range_allowed(svc->id, &pkt.key))
@@ -207,20 +254,21 @@ static __always_inline enum lb_reason lb_process(struct xdp_md *ctx)
 		return reason;
 
 	/* 5. An established flow keeps its backend; 6-8 otherwise choose and record one. */
-	now = bpf_ktime_get_ns();
-	be = lb_flow_established(&pkt.key, cfg, svc, now, &nat_port);
+	now = lb_now();
+	be = lb_flow_established(&pkt.key, cfg, svc, now, &nat_port, &backend_id);
 	if (!be) {
-		reason = lb_new_flow(cfg, svc, &pkt, now, &be, &nat_port);
+		reason = lb_new_flow(cfg, svc, &pkt, now, &be, &nat_port, &backend_id);
 		if (reason)
 			return reason;
 	}
 
-	/* 8. Rewrite and send. */
+	/* 8. Rewrite and send, by the backend's cached next hop when it still answers. */
+	nh = lb_nexthop_slot(backend_id);
 	if (svc->forwarding == LB_FWD_NAT)
-		return lb_forward_nat(ctx, &pkt, cfg, svc, be, nat_port);
+		return lb_forward_nat(ctx, &pkt, cfg, svc, be, nat_port, nh, now);
 	if (svc->forwarding == LB_FWD_DSR_IPIP)
-		return lb_forward_ipip(ctx, &pkt, cfg, be);
-	return lb_forward_l2(ctx, &pkt, be);
+		return lb_forward_ipip(ctx, &pkt, cfg, be, nh, now);
+	return lb_forward_l2(ctx, &pkt, be, nh, now);
 }
 
 SEC("xdp")

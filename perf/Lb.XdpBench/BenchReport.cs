@@ -133,11 +133,12 @@ public static class BenchReport
         BenchRun.Floor => 1,
         BenchRun.FloorIpip => 2,
         BenchRun.ReferenceKtime => 3,
-        BenchRun.ReferenceFib => 4,
-        "non-service packet" => 5,
-        "new flow (SYN)" => 6,
-        "established flow" => 7,
-        _ => 8,
+        BenchRun.ReferenceKtimeCoarse => 4,
+        BenchRun.ReferenceFib => 5,
+        "non-service packet" => 6,
+        "new flow (SYN)" => 7,
+        "established flow" => 8,
+        _ => 9,
     };
 
     public static void WriteJson(string path, MachineInfo machine, BenchOptions options, long newFlowsPerInstance,

@@ -39,6 +39,7 @@ public sealed class BenchRun
     public const string FloorIpip = "floor: parse + IPIP + XDP_TX";
     public const string ReferenceFib = "reference: parse + bpf_fib_lookup + XDP_TX";
     public const string ReferenceKtime = "reference: parse + bpf_ktime_get_ns + XDP_TX";
+    public const string ReferenceKtimeCoarse = "reference: parse + bpf_ktime_get_coarse_ns + XDP_TX";
 
     private static readonly ForwardingMode[] Modes = [ForwardingMode.Nat, ForwardingMode.DsrIpip, ForwardingMode.DsrL2];
 
@@ -81,6 +82,7 @@ public sealed class BenchRun
         using var floorIpip = LoadProgram("xdp_floor_ipip", "xdp_floor_ipip");
         using var referenceFib = LoadProgram("xdp_ref_helpers", "xdp_ref_fib");
         using var referenceKtime = LoadProgram("xdp_ref_helpers", "xdp_ref_ktime");
+        using var referenceKtimeCoarse = LoadProgram("xdp_ref_helpers", "xdp_ref_ktime_coarse");
 
         var instances = new List<Instance>();
         try
@@ -103,6 +105,7 @@ public sealed class BenchRun
                 Measure(record, new CaseSamples(ReferenceFib, "-", 0, Floor), referenceFib, calls, _ => reference, XdpAction.Tx,
                     (_, o) => new Lb.Testing.PacketView(o).DstMac == BenchNetwork.BackendMac(0) ? null : "the FIB lookup did not give backend 0's MAC");
                 Measure(record, new CaseSamples(ReferenceKtime, "-", 0, Floor), referenceKtime, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 0));
+                Measure(record, new CaseSamples(ReferenceKtimeCoarse, "-", 0, Floor), referenceKtimeCoarse, calls, _ => reference, XdpAction.Tx, (i, o) => BenchFrames.CheckLength(i, o, 0));
                 foreach (var mode in Modes)
                     MeasureMode(record, instances, mode, calls);
                 if (record)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Reference points for the XDP benchmark: the floor's parse plus one helper that lb_xdp calls on every
- * forwarded packet (bpf_fib_lookup toward a backend, or bpf_ktime_get_ns), so perf/Lb.XdpBench can
+ * forwarded packet or did (bpf_fib_lookup toward a backend, bpf_ktime_get_ns, bpf_ktime_get_coarse_ns), so perf/Lb.XdpBench can
  * show how much of lb_xdp's cost above the floor those helpers alone take on the machine at hand.
  */
 #include <linux/bpf.h>
@@ -43,4 +43,16 @@ int xdp_ref_ktime(struct xdp_md *ctx)
 		return XDP_PASS;
 	asm volatile("" : : "r"(&pkt) : "memory");
 	return bpf_ktime_get_ns() ? XDP_TX : XDP_ABORTED;
+}
+
+/* Parse and read the coarse clock once, as lb_xdp does now (lb_now). */
+SEC("xdp")
+int xdp_ref_ktime_coarse(struct xdp_md *ctx)
+{
+	struct lb_pkt pkt;
+
+	if (lb_parse(ctx, &pkt))
+		return XDP_PASS;
+	asm volatile("" : : "r"(&pkt) : "memory");
+	return bpf_ktime_get_coarse_ns() ? XDP_TX : XDP_ABORTED;
 }

@@ -58,7 +58,7 @@ public sealed class LbMaps : IDisposable
         {
             Config = Typed<uint, LbDatapathConfig>(open, LbMapNames.Config, BpfMapType.Array);
             Services = Typed<LbServiceKey, LbService>(open, LbMapNames.Services, BpfMapType.Hash);
-            Backends = Typed<uint, LbBackend>(open, LbMapNames.Backends, BpfMapType.Hash);
+            Backends = Typed<uint, LbBackend>(open, LbMapNames.Backends, BpfMapType.Array);
             Maglev = Raw(open, LbMapNames.Maglev, BpfMapType.ArrayOfMaps);
             Flows = Typed<LbFlowKey, LbFlow>(open, LbMapNames.Flows, BpfMapType.LruHash);
             Affinity = Typed<LbAffinityKey, LbAffinity>(open, LbMapNames.Affinity, BpfMapType.LruHash);

@@ -119,11 +119,14 @@ struct lb_config {
 	__u16 nat_port_min;       /* SNAT source ports, host order, inclusive */
 	__u16 nat_port_max;
 	__u16 mtu;                /* egress MTU used for the DSR MSS clamp */
-	__u16 flags;              /* reserved, zero */
+	__u16 flags;              /* LB_CFG_F_* */
 	__u64 flow_timeout_ns;    /* an idle flow older than this is chosen again */
 	union lb_addr snat_v4;    /* Lb's own IPv4 address: NAT source, IPIP outer source */
 	union lb_addr snat_v6;    /* Lb's own IPv6 address */
 };
+
+/* lb_config.flags */
+#define LB_CFG_F_KEEP_CLIENT_NAT (1U << 0) /* a nat service keeps client addresses: every packet may be a reply */
 
 /* lb_services: one entry per frontend. NodePorts that match any local address use an all-zero
  * address. */
@@ -143,7 +146,7 @@ struct lb_service {
 	__u32 backend_count;       /* schedulable backends of this family; 0: no-backend path */
 };
 
-/* lb_backends: key __u32 backend id. */
+/* lb_backends (ARRAY): key __u32 backend id; a free id holds all zeros (family 0). */
 struct lb_backend {
 	union lb_addr addr;
 	__be16 port;
@@ -171,7 +174,7 @@ struct lb_flow_key {
 };
 
 struct lb_flow {
-	__u64 last_seen_ns;        /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	__u64 last_seen_ns;        /* CLOCK_MONOTONIC_COARSE ns (lb_now) */
 	__u32 backend_id;
 	__u32 service_id;
 	__be16 nat_port;           /* nat: the SNAT source port; 0 otherwise */

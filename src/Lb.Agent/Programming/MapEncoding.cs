@@ -31,6 +31,9 @@ internal static class MapEncoding
         Family = Family(frontend.Family),
     };
 
+    /// <summary>Whether the service forwards with the client's own address (LB_SVC_F_KEEP_CLIENT).</summary>
+    public static bool KeepsClient(ServiceEntry service) => service.Service.Policy.ExternalTrafficPolicy == TrafficPolicy.Local;
+
     /// <summary>The lb_services value of one frontend of <paramref name="service"/>: its policy and the schedulable count of its family.</summary>
     public static LbService Service(ServiceEntry service, AddressFamily family, int schedulable)
     {
@@ -42,7 +45,7 @@ internal static class MapEncoding
             flags |= LbServiceFlags.SrcRanges;
         if (policy.Scheduler == SchedulerKind.Random)
             flags |= LbServiceFlags.SchedRandom;
-        if (policy.ExternalTrafficPolicy == TrafficPolicy.Local)
+        if (KeepsClient(service))
             flags |= LbServiceFlags.KeepClient;
         return new LbService
         {
@@ -82,14 +85,21 @@ internal static class MapEncoding
     public static IEnumerable<LbSrcRangeKey> SourceRanges(DesiredState state) =>
         state.ServicesById.Values.SelectMany(s => s.Service.Policy.SourceRanges.Select(n => SourceRange(s.Id, n)));
 
-    public static LbDatapathConfig Config(DatapathOptions datapath, ProgrammerOptions options, IPAddress? snatV4, IPAddress? snatV6) => new()
+    /// <summary>
+    /// The lb_config value. <see cref="LbConfigFlags.KeepClientNat"/> when some nat service of
+    /// <paramref name="state"/> keeps client addresses: only then may a reply be addressed to something
+    /// other than the SNAT address, and the program must look every packet up in lb_rev_nat.
+    /// </summary>
+    public static LbDatapathConfig Config(DesiredState state, ProgrammerOptions options, IPAddress? snatV4, IPAddress? snatV6) => new()
     {
-        FlowHashSeed = FlowHash.DeriveSeed(datapath.Maglev.Seed),
-        MaglevSize = datapath.Maglev.TableSize,
+        FlowHashSeed = FlowHash.DeriveSeed(state.Options.Maglev.Seed),
+        MaglevSize = state.Options.Maglev.TableSize,
         NatPortMin = options.NatPortMin,
         NatPortMax = options.NatPortMax,
         Mtu = options.Mtu,
-        Flags = 0,
+        Flags = state.ServicesById.Values.Any(s => s.Service.Policy.Forwarding == ForwardingMode.Nat && KeepsClient(s))
+            ? LbConfigFlags.KeepClientNat
+            : LbConfigFlags.None,
         FlowTimeoutNs = checked((ulong)options.FlowTimeout.Ticks * 100),
         SnatV4 = snatV4 is null ? default : LbAddress.FromIPAddress(snatV4),
         SnatV6 = snatV6 is null ? default : LbAddress.FromIPAddress(snatV6),

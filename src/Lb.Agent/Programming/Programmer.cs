@@ -120,7 +120,7 @@ public sealed partial class Programmer
             StateChange? current = null;
             try
             {
-                WriteConfig(target.Options, snatV4, snatV6);
+                WriteConfig(target, snatV4, snatV6);
                 WriteCursors(target.Cursors);
                 foreach (var change in diff.Ordered())
                 {
@@ -228,9 +228,9 @@ public sealed partial class Programmer
 
     // ---- lb_config and the names record ----
 
-    private void WriteConfig(DatapathOptions datapath, IPAddress? snatV4, IPAddress? snatV6)
+    private void WriteConfig(DesiredState target, IPAddress? snatV4, IPAddress? snatV6)
     {
-        var config = MapEncoding.Config(datapath, _options, snatV4, snatV6);
+        var config = MapEncoding.Config(target, _options, snatV4, snatV6);
         if (Bytewise<LbDatapathConfig>.Same(_contents.Config, config))
             return;
         _maps.Config.Update(0, config);
@@ -299,7 +299,8 @@ public sealed partial class Programmer
     {
         if (!_contents.Backends.ContainsKey(id))
             return;
-        _maps.Backends.Delete(id);
+        // lb_backends is an array: a free id is an all-zero entry, which the program refuses like a missing one.
+        _maps.Backends.Update(id, default);
         _contents.Backends.Remove(id);
         _writes++;
     }

@@ -105,6 +105,18 @@ public enum LbBackendState : byte
     Maintenance = 2,
 }
 
+/// <summary>LB_CFG_F_*: lb_config.flags.</summary>
+[Flags]
+public enum LbConfigFlags : ushort
+{
+    None = 0,
+    /// <summary>
+    /// Some nat service keeps client addresses, so its replies are addressed to clients: every packet is
+    /// looked up in lb_rev_nat. Without it only packets to Lb's SNAT address of their family are.
+    /// </summary>
+    KeepClientNat = 1 << 0,
+}
+
 /// <summary>LB_SVC_F_*: lb_service.flags.</summary>
 [Flags]
 public enum LbServiceFlags : uint
@@ -327,8 +339,8 @@ public struct LbDatapathConfig
     public ushort NatPortMax;
     /// <summary>Egress MTU used for the DSR MSS clamp.</summary>
     public ushort Mtu;
-    /// <summary>Reserved, zero.</summary>
-    public ushort Flags;
+    /// <summary>LB_CFG_F_*.</summary>
+    public LbConfigFlags Flags;
     /// <summary>An idle flow older than this is scheduled again.</summary>
     public ulong FlowTimeoutNs;
     /// <summary>Lb's own IPv4 address: NAT source, IPIP outer source.</summary>
@@ -390,7 +402,7 @@ public struct LbFlowKey
 [StructLayout(LayoutKind.Sequential)]
 public struct LbFlow
 {
-    /// <summary>bpf_ktime_get_ns (CLOCK_MONOTONIC).</summary>
+    /// <summary>CLOCK_MONOTONIC_COARSE ns (lb_now in native/bpf/lb_maps.h).</summary>
     public ulong LastSeenNs;
     public uint BackendId;
     public uint ServiceId;

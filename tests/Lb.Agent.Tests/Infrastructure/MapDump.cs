@@ -22,10 +22,12 @@ internal sealed record MapDump(
             services.Add(key, value);
         }
         var backends = new Dictionary<uint, LbBackend>();
+        // lb_backends is an array: the backends are the entries that are not all zero (family 0).
         foreach (var id in maps.Backends.Keys().ToList())
         {
             Assert.True(maps.Backends.TryLookup(id, out var value));
-            backends.Add(id, value);
+            if (value.Family != default)
+                backends.Add(id, value);
         }
         var tables = maps.ReadMaglevSlots().ToDictionary(s => s.Key, s => s.TableId);
         var ranges = maps.SrcRanges.Keys().ToList();

@@ -122,6 +122,127 @@ public sealed class ProgrammedDatapathTests
         Assert.Equal(firstBackend.Backend.Address, new PacketView(buffer[..kept.OutputLength]).Destination);
     }
 
+    [Fact]
+    public void TestRun_NeighbourChangedWhileNextHopCached_KeepsTheCachedMacForOneSecondThenResolvesAgain()
+    {
+        var net = Addresses.V4;
+        var newMac = Mac.Parse("02:00:00:00:0c:99");
+        using var ns = new TestNamespace();
+        ns.Ip("link", "set", TestNamespace.Veth0, "address", EgressMac.ToString());
+        ns.Ip("link", "set", TestNamespace.Veth1, "address", IngressMac.ToString());
+        ns.Ip("link", "set", TestNamespace.Veth0, "mtu", "1400");
+        ns.Ip("-4", "addr", "add", $"{net.EgressAddress}/{net.Prefix}", "dev", TestNamespace.Veth0);
+        ns.Ip("-4", "addr", "add", $"{net.IngressAddress}/{net.Prefix}", "dev", TestNamespace.Veth1);
+        foreach (var (address, mac) in net.Backends)
+            ns.Ip("-4", "neigh", "add", address.ToString(), "lladdr", mac.ToString(), "dev", TestNamespace.Veth0, "nud", "permanent");
+        using var test = new TestDatapath(TableSize);
+        var options = DatapathOptions.Default with
+        {
+            SnatAddress = net.EgressAddress,
+            Maglev = new MaglevOptions(TableSize, Seed),
+            FlowTableCapacity = TestDatapath.TestFlowCapacity,
+        };
+        var service = new Service(
+            "web",
+            EquatableArray.Create(Frontend.At(net.Vip, VipPort, L4Protocol.Tcp)),
+            net.Backends.Select(b => new Backend(b.Address, BackendPort)).ToEquatableArray(),
+            ServicePolicy.Default);
+        new Programmer(test.Maps).Apply(DesiredState.Build(options, [service]));
+        var ingress = ns.Run(() => Interfaces.IndexOf(TestNamespace.Veth1));
+        var builder = new PacketBuilder { DstMac = IngressMac };
+        // The cache is per CPU: every run on CPU 0, so each one meets the entry the one before left.
+        (XdpAction Action, PacketView Sent) Send(byte[] frame)
+        {
+            var output = new byte[frame.Length + 64];
+            var run = ns.Run(() =>
+            {
+                CpuAffinity.PinCurrentThread(0);
+                return test.Datapath.Program.TestRun(frame, output, new XdpMd { IngressIfindex = (uint)ingress });
+            });
+            return (run.Action, new PacketView(output[..run.OutputLength]));
+        }
+
+        var syn = Send(builder.Tcp(net.Client, 40000, net.Vip, VipPort, TcpFlags.Syn));
+        var backend = net.Backends.Single(b => b.Address.Equals(syn.Sent.Destination));
+        ns.Ip("-4", "neigh", "replace", backend.Address.ToString(), "lladdr", newMac.ToString(), "dev", TestNamespace.Veth0, "nud", "permanent");
+        var cached = Send(builder.Tcp(net.Client, 40000, net.Vip, VipPort, TcpFlags.Ack, new byte[64]));
+        var failedBefore = ReasonCount(test.Maps, LbReason.PassFibFailed);
+        // 20 + 20 + 1361 = 1401 bytes: one more than the route's MTU, checked against the cached MTU.
+        var tooBig = Send(builder.Tcp(net.Client, 40000, net.Vip, VipPort, TcpFlags.Ack, new byte[1361]));
+        var failed = ReasonCount(test.Maps, LbReason.PassFibFailed) - failedBefore;
+        Thread.Sleep(TimeSpan.FromMilliseconds(1100));
+        var resolved = Send(builder.Tcp(net.Client, 40000, net.Vip, VipPort, TcpFlags.Ack, new byte[64]));
+
+        Assert.Equal((XdpAction.Redirect, backend.Mac), (syn.Action, syn.Sent.DstMac));
+        Assert.Equal((XdpAction.Redirect, backend.Mac, backend.Address), (cached.Action, cached.Sent.DstMac, cached.Sent.Destination));
+        Assert.Equal((XdpAction.Pass, 1UL), (tooBig.Action, failed));
+        Assert.Equal((XdpAction.Redirect, newMac, backend.Address), (resolved.Action, resolved.Sent.DstMac, resolved.Sent.Destination));
+    }
+
+    public static TheoryData<bool> KeepClient => new() { false, true };
+
+    /// <summary>
+    /// A backend's reply goes back to the client from the VIP. With SNAT it is addressed to Lb's own
+    /// address; with a keep-client service to the client itself, which only LB_CFG_F_KEEP_CLIENT_NAT
+    /// makes the program look up. Twice, so the second reply meets the cached next hop.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KeepClient))]
+    public void TestRun_BackendRepliesToNatFlow_RewrittenToComeFromTheVipTowardTheClient(bool keepClient)
+    {
+        var net = Addresses.V4;
+        var clientMac = Mac.Parse("02:00:00:00:0d:02");
+        using var ns = new TestNamespace();
+        ns.Ip("link", "set", TestNamespace.Veth0, "address", EgressMac.ToString());
+        ns.Ip("link", "set", TestNamespace.Veth1, "address", IngressMac.ToString());
+        ns.Ip("-4", "addr", "add", $"{net.EgressAddress}/{net.Prefix}", "dev", TestNamespace.Veth0);
+        ns.Ip("-4", "addr", "add", $"{net.IngressAddress}/{net.Prefix}", "dev", TestNamespace.Veth1);
+        foreach (var (address, mac) in net.Backends)
+            ns.Ip("-4", "neigh", "add", address.ToString(), "lladdr", mac.ToString(), "dev", TestNamespace.Veth0, "nud", "permanent");
+        ns.Ip("-4", "neigh", "add", net.Client.ToString(), "lladdr", clientMac.ToString(), "dev", TestNamespace.Veth1, "nud", "permanent");
+        using var test = new TestDatapath(TableSize);
+        var options = DatapathOptions.Default with
+        {
+            SnatAddress = net.EgressAddress,
+            Maglev = new MaglevOptions(TableSize, Seed),
+            FlowTableCapacity = TestDatapath.TestFlowCapacity,
+        };
+        var service = new Service(
+            "web",
+            EquatableArray.Create(Frontend.At(net.Vip, VipPort, L4Protocol.Tcp)),
+            net.Backends.Select(b => new Backend(b.Address, BackendPort)).ToEquatableArray(),
+            ServicePolicy.Default with { ExternalTrafficPolicy = keepClient ? TrafficPolicy.Local : TrafficPolicy.Cluster });
+        new Programmer(test.Maps).Apply(DesiredState.Build(options, [service]));
+        var (ingress, egress) = ns.Run(() => (Interfaces.IndexOf(TestNamespace.Veth1), Interfaces.IndexOf(TestNamespace.Veth0)));
+        var syn = new PacketBuilder { DstMac = IngressMac }.Tcp(net.Client, 40000, net.Vip, VipPort, TcpFlags.Syn);
+        var output = new byte[syn.Length + 64];
+        var forward = ns.Run(() => test.Datapath.Program.TestRun(syn, output, new XdpMd { IngressIfindex = (uint)ingress }));
+        var toBackend = new PacketView(output[..forward.OutputLength]);
+
+        var reply = new PacketBuilder { DstMac = EgressMac }.Tcp(toBackend.Destination, BackendPort, toBackend.Source, toBackend.SourcePort,
+            TcpFlags.Syn | TcpFlags.Ack);
+        var replies = Enumerable.Range(0, 2).Select(_ =>
+        {
+            var buffer = new byte[reply.Length + 64];
+            var run = ns.Run(() =>
+            {
+                CpuAffinity.PinCurrentThread(0);
+                return test.Datapath.Program.TestRun(reply, buffer, new XdpMd { IngressIfindex = (uint)egress });
+            });
+            return (run.Action, Sent: new PacketView(buffer[..run.OutputLength]));
+        }).ToList();
+
+        Assert.Equal(XdpAction.Redirect, forward.Action);
+        Assert.Equal(keepClient ? net.Client : net.EgressAddress, toBackend.Source);
+        Assert.All(replies, r =>
+        {
+            Assert.Equal(XdpAction.Redirect, r.Action);
+            Assert.Equal((net.Vip, VipPort, net.Client, (ushort)40000), (r.Sent.Source, r.Sent.SourcePort, r.Sent.Destination, r.Sent.DestinationPort));
+            Assert.Equal((clientMac, IngressMac, 63), (r.Sent.DstMac, r.Sent.SrcMac, (int)r.Sent.Ttl));
+            Assert.True(r.Sent.ChecksumsValid(out var why), why);
+        });
+    }
+
     private static ulong ReasonCount(LbMaps maps, LbReason reason) =>
         maps.Reasons.LookupPerCpu((uint)reason)!.Aggregate(0UL, (sum, count) => sum + count);
 

@@ -84,7 +84,7 @@ public sealed class ProgrammerTests
         Assert.Equal(TableSize, dump.Config.MaglevSize);
         Assert.Equal((1024, 29999, 1500), ((int)dump.Config.NatPortMin, (int)dump.Config.NatPortMax, (int)dump.Config.Mtu));
         Assert.Equal(300_000_000_000UL, dump.Config.FlowTimeoutNs);
-        Assert.Equal(0, dump.Config.Flags);
+        Assert.Equal(LbConfigFlags.None, dump.Config.Flags); // dns keeps the client, but forwards by dsr-ipip
         Assert.Equal(SnatV4, dump.Config.SnatV4.ToIPAddress(LbFamily.IPv4));
         Assert.Equal(SnatV6, dump.Config.SnatV6.ToIPAddress(LbFamily.IPv6));
 
@@ -201,6 +201,22 @@ public sealed class ProgrammerTests
         Assert.Empty(dump.SourceRanges);
         var only = Assert.Single(dump.Names);
         Assert.Equal(LbNameKind.Cursors, only.Key.Kind);
+    }
+
+    [Fact]
+    public void Apply_NatServiceKeepsClientAndLaterSnats_SetsThenClearsTheConfigFlag()
+    {
+        using var test = new TestDatapath();
+        var programmer = new Programmer(test.Maps);
+        var local = Web() with { Policy = Web().Policy with { ExternalTrafficPolicy = TrafficPolicy.Local } };
+        var keepClient = DesiredState.Build(Options, [local, Dns()]);
+
+        programmer.Apply(keepClient);
+        var flagsWhileKept = MapDump.Read(test.Maps).Config.Flags;
+        programmer.Apply(DesiredState.Build(Options, [Web(), Dns()], keepClient));
+
+        Assert.Equal(LbConfigFlags.KeepClientNat, flagsWhileKept);
+        Assert.Equal(LbConfigFlags.None, MapDump.Read(test.Maps).Config.Flags);
     }
 
     [Fact]

@@ -47,6 +47,7 @@ public sealed class AbiLayoutTests
         .Enum(typeof(LbForwarding), "LB_FWD_")
         .Enum(typeof(LbBackendState), "LB_BACKEND_")
         .Enum(typeof(LbReason), "LB_", ReasonNames)
+        .Enum(typeof(LbConfigFlags), "LB_CFG_F_", NoneIsNotAFlag)
         .Enum(typeof(LbServiceFlags), "LB_SVC_F_", NoneIsNotAFlag)
         .Enum(typeof(LbNameKind), "LB_NAME_")
         .Constants(typeof(LbAbi), name => "LB_" + CLayoutCheck.SnakeCase(name).ToUpperInvariant())
