@@ -33,6 +33,10 @@ internal static partial class Interop
         [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]
         internal static partial int FcntlDupFd(SafeFileDescriptor fd, int cmd, int lowestFd);
 
+        // int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask);
+        [LibraryImport(Libraries.Libc, EntryPoint = "sched_setaffinity", SetLastError = true)]
+        internal static partial int SchedSetAffinity(int pid, nuint cpusetsize, ulong* mask);
+
         // int setns(int fd, int nstype);
         [LibraryImport(Libraries.Libc, EntryPoint = "setns", SetLastError = true)]
         internal static partial int SetNs(SafeFileDescriptor fd, int nstype);

@@ -156,7 +156,7 @@ public sealed class ProgrammedDatapathTests
             var output = new byte[frame.Length + 64];
             var run = ns.Run(() =>
             {
-                CpuAffinity.PinCurrentThread(0);
+                ThreadAffinity.PinCurrentThread(0);
                 return test.Datapath.Program.TestRun(frame, output, new XdpMd { IngressIfindex = (uint)ingress });
             });
             return (run.Action, new PacketView(output[..run.OutputLength]));
@@ -226,7 +226,7 @@ public sealed class ProgrammedDatapathTests
             var buffer = new byte[reply.Length + 64];
             var run = ns.Run(() =>
             {
-                CpuAffinity.PinCurrentThread(0);
+                ThreadAffinity.PinCurrentThread(0);
                 return test.Datapath.Program.TestRun(reply, buffer, new XdpMd { IngressIfindex = (uint)egress });
             });
             return (run.Action, Sent: new PacketView(buffer[..run.OutputLength]));
