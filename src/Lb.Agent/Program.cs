@@ -6,5 +6,5 @@ namespace Lb.Agent;
 /// <summary>The `lb` executable: the command line is <see cref="LbCommandLine"/>; docs/cli.md describes it.</summary>
 public static class Program
 {
-    public static Task<int> Main(string[] args) => LbCommandLine.Create().Parse(args).InvokeAsync(LbCommandLine.Invocation);
+    public static Task<int> Main(string[] args) => LbCommandLine.InvokeAsync(args);
 }

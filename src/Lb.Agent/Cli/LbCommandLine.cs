@@ -17,6 +17,25 @@ public static class LbCommandLine
     /// </summary>
     public static InvocationConfiguration Invocation { get; } = new() { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 
+    /// <summary>
+    /// Parses and runs. A command line that does not parse exits with <see cref="ExitUsage"/> (2) and the
+    /// parser's errors, so scripts can tell a usage error from a failure (1).
+    /// </summary>
+    public static async Task<int> InvokeAsync(string[] args, TextWriter? error = null)
+    {
+        // Bare `lb` shows the help rather than an error.
+        var parse = Create().Parse(args.Length == 0 ? ["--help"] : args);
+        if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
+        {
+            error ??= Console.Error;
+            foreach (var parseError in parse.Errors)
+                await error.WriteLineAsync($"lb: {parseError.Message}");
+            await error.WriteLineAsync("Run `lb --help` or `lb COMMAND --help` for usage.");
+            return ExitUsage;
+        }
+        return await parse.InvokeAsync(Invocation);
+    }
+
     public static RootCommand Create()
     {
         var root = new RootCommand(
