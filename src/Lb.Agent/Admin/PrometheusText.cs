@@ -31,13 +31,13 @@ public static class PrometheusText
         w.Family("lb_build_info", "gauge", "The version and commit of this lb; always 1.");
         w.Sample("lb_build_info", [("version", BuildInfo.Version), ("commit", BuildInfo.Commit)], 1);
 
-        w.Family("lb_service_packets_total", "counter", "Packets the datapath balanced for a service (all its frontends), since the service got its id.");
+        w.Family("lb_service_packets_total", "counter", "Frames that matched a frontend of the service (client to backend; NAT replies not counted), whatever their verdict.");
         foreach (var s in inputs.Services)
             w.Sample("lb_service_packets_total", ServiceLabels(s), s.Counters.Packets);
-        w.Family("lb_service_bytes_total", "counter", "Bytes (whole frames) the datapath balanced for a service.");
+        w.Family("lb_service_bytes_total", "counter", "Bytes of the frames counted in lb_service_packets_total (whole frames as received).");
         foreach (var s in inputs.Services)
             w.Sample("lb_service_bytes_total", ServiceLabels(s), s.Counters.Bytes);
-        w.Family("lb_service_new_flows_total", "counter", "Flows the datapath scheduled to a backend for a service (Maglev, affinity or random).");
+        w.Family("lb_service_new_flows_total", "counter", "Flows of the service recorded in the flow table with a backend (Maglev, affinity or random).");
         foreach (var s in inputs.Services)
             w.Sample("lb_service_new_flows_total", ServiceLabels(s), s.Counters.NewFlows);
         w.Family("lb_service_backends", "gauge", "Backends of a service in the datapath, by state.");

@@ -72,5 +72,5 @@ internal static partial class AgentLog
     public static partial void WatchFailed(ILogger logger, string configPath, Exception exception);
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Critical, Message = "lb run could not start: {Reason}")]
-    public static partial void StartFailed(ILogger logger, string reason, Exception exception);
+    public static partial void StartFailed(ILogger logger, string reason, Exception? exception);
 }

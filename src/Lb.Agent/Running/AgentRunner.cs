@@ -72,6 +72,11 @@ public sealed class AgentRunner : IAdminSource
         if (objectPath is null || !File.Exists(objectPath))
             return Refuse(configPath, $"the XDP object {objectPath ?? ObjectLocator.ObjectFileName} was not found (pass --object, or build it: cmake -S . -B build && cmake --build build)");
         AgentLog.Starting(_logger, BuildInfo.Version, configPath, string.Join(", ", _interfaces), objectPath, _options.PinRoot);
+        if (OtherAgent() is { } other)
+        {
+            AgentLog.StartFailed(_logger, $"another `lb run` (pid {other.Pid}) programs the datapath pinned at {other.PinRoot}; stop it first", null);
+            return ExitFailed;
+        }
 
         _snat = SnatAddresses.Resolve(_options.SnatAddresses, config.Datapath, _interfaces);
         if (_snat.V4 is not null)
@@ -270,6 +275,23 @@ public sealed class AgentRunner : IAdminSource
             AgentLog.NeedsRestart(_logger, "datapath.mode", running.Datapath.Mode.ToString(), next.Datapath.Mode.ToString(), path);
         if (running.Admin != next.Admin)
             AgentLog.NeedsRestart(_logger, "admin", running.Admin.ToString(), next.Admin.ToString(), path);
+    }
+
+    /// <summary>A running agent on the same pin root, by its status file: two agents would undo each other's writes.</summary>
+    private AgentStatus? OtherAgent()
+    {
+        try
+        {
+            var status = AgentStatus.TryRead(_options.StatusFile);
+            return status is not null && status.Pid != Environment.ProcessId && status.IsRunning()
+                && Path.GetFullPath(status.PinRoot).TrimEnd('/') == Path.GetFullPath(_options.PinRoot).TrimEnd('/')
+                ? status
+                : null;
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     private LbConfig WithSnat(LbConfig config) => config with { Datapath = _snat!.ApplyTo(config.Datapath, _options.SnatAddresses) };

@@ -110,6 +110,14 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public int Count(int eventId) => _lines.Count(l => l.Contains($"[{eventId}]"));
 
+    /// <summary>Waits for the process to exit by itself; returns the exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGTERM, as systemd or Kubernetes stops it; returns the exit code.</summary>
     public async Task<int> StopAsync()
     {

@@ -129,6 +129,11 @@ public sealed class RunCommandTests
 
             var health = await AdminClient.Get(ns, "/healthz");
             Assert.Equal(200, health.Status);
+
+            // A second agent on the same datapath would undo the first one's writes: refused before it loads anything.
+            await using var second = AgentProcess.StartRun(ns, scenario.Files);
+            Assert.Equal(1, await second.WaitForExitAsync());
+            Assert.Contains(second.Lines, l => l.Contains("[3008]") && l.Contains($"pid {agent.Pid}"));
         }
         finally
         {
