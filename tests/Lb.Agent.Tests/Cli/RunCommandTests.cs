@@ -34,6 +34,11 @@ public sealed class RunCommandTests
             Assert.Equal("backend-1:81", movedBackend);
             await AgentScenario.AssertStillServed(web, "by a change to another service");
 
+            // A comment changes the text, not the services: read, found equal, nothing written.
+            scenario.Files.WriteConfig("# reviewed\n" + scenario.Config(apiBackends: [1]));
+            await agent.WaitForEvent(3012);
+            Assert.Equal(2, agent.Count(3004));
+
             var (code, stdout, stderr) = await AgentProcess.RunToEnd("service", "list", "--pin-root", scenario.Files.PinRoot, "--output", "json");
             Assert.True(code == 0, stderr);
             using var rows = JsonDocument.Parse(stdout);
