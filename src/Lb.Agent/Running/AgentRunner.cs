@@ -175,7 +175,7 @@ public sealed class AgentRunner : IAdminSource
             AgentLog.Stopping(_logger);
             return ExitOk;
         }
-        catch (Exception e) when (e is NativeErrorException or InvalidOperationException or IOException or DatapathProgrammingException)
+        catch (Exception e) when (e is NativeErrorException or InvalidOperationException or IOException or InvalidDataException or DatapathProgrammingException)
         {
             AgentLog.StartFailed(_logger, e.Message, e);
             return ExitFailed;

@@ -135,6 +135,12 @@ public sealed class RunCommandTests
             var health = await AdminClient.Get(ns, "/healthz");
             Assert.Equal(200, health.Status);
 
+            // Someone takes the program off an interface: no longer healthy, and /healthz says where.
+            Topology.Ip(ns, "link", "set", "dev", "b1", "xdp", "off");
+            var unhealthy = await AdminClient.Get(ns, "/healthz");
+            Assert.Equal(503, unhealthy.Status);
+            Assert.Contains("b1", unhealthy.Body);
+
             // A second agent on the same datapath would undo the first one's writes: refused before it loads anything.
             await using var second = AgentProcess.StartRun(ns, scenario.Files);
             Assert.Equal(1, await second.WaitForExitAsync());
