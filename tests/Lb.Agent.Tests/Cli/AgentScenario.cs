@@ -27,6 +27,7 @@ internal sealed class AgentScenario : IAsyncDisposable
 
     public static IPEndPoint Web => new(Topology.VipV4, WebPort);
     public static IPEndPoint Api => new(Topology.VipV4, ApiPort);
+    public static IPEndPoint WebV6 => new(Topology.VipV6, WebPort);
 
     public static AgentScenario Create()
     {
@@ -58,8 +59,12 @@ internal sealed class AgentScenario : IAsyncDisposable
     private static void PrimeNeighbours(Topology topology)
     {
         Prime(topology.ClientNs, "c0", Topology.ClientV4, "l0");
+        Prime(topology.ClientNs, "c0", Topology.ClientV6, "l0");
         foreach (var backend in topology.Backends)
+        {
             Prime(backend.Namespace, "e0", backend.AddressV4, backend.BalancerInterface);
+            Prime(backend.Namespace, "e0", backend.AddressV6, backend.BalancerInterface);
+        }
 
         void Prime(string ns, string device, IPAddress address, string balancerInterface)
         {
@@ -81,9 +86,11 @@ internal sealed class AgentScenario : IAsyncDisposable
           - name: web
             frontends:
               - { address: {{Topology.VipV4}}, port: {{WebPort}}, protocol: tcp }
+              - { address: "{{Topology.VipV6}}", port: {{WebPort}}, protocol: tcp }
             forwarding: nat
             backends:
         {{Backends(webBackends ?? [0, 1], WebPort)}}
+        {{Backends(webBackends ?? [0, 1], WebPort, v6: true)}}
           - name: api
             frontends:
               - { address: {{Topology.VipV4}}, port: {{ApiPort}}, protocol: tcp }
@@ -93,8 +100,8 @@ internal sealed class AgentScenario : IAsyncDisposable
         {{extra}}
         """;
 
-    private string Backends(int[] indexes, ushort port) =>
-        string.Join('\n', indexes.Select(i => $"      - {{ address: {Topology.Backends[i].AddressV4}, port: {port} }}"));
+    private string Backends(int[] indexes, ushort port, bool v6 = false) =>
+        string.Join('\n', indexes.Select(i => $"      - {{ address: \"{Topology.Backends[i].Address(v6)}\", port: {port} }}"));
 
     /// <summary>Opens <paramref name="count"/> connections to <paramref name="vip"/> from the client, each asked once.</summary>
     public async Task<List<(Socket Socket, string Backend)>> Connect(IPEndPoint vip, int count)

@@ -21,6 +21,9 @@ public sealed class RunCommandTests
             await agent.WaitForEvent(3007);
             var web = await scenario.Connect(AgentScenario.Web, 6);
             Assert.Equal(2, web.Select(c => c.Backend).Distinct().Count());
+            // IPv6 through the same service, with the SNAT address taken from l0's IPv6 address.
+            web.AddRange(await scenario.Connect(AgentScenario.WebV6, 2));
+            Assert.Contains(agent.Lines, l => l.Contains("[3002]") && l.Contains($"{Topology.BalancerV6} (from interface l0)"));
             var (apiSocket, apiBackend) = await LbClient.ConnectAndAsk(scenario.Topology.ClientNs, AgentScenario.Api, TimeSpan.FromSeconds(10));
             apiSocket.Dispose();
             Assert.Equal("backend-0:81", apiBackend);
@@ -124,7 +127,7 @@ public sealed class RunCommandTests
             Assert.Equal(5, Web(after, "lb_service_new_flows_total") - Web(before, "lb_service_new_flows_total"));
             Assert.True(Web(after, "lb_service_packets_total") - Web(before, "lb_service_packets_total") >= 5 * 4, "packets did not move");
             Assert.True(Web(after, "lb_service_bytes_total") > Web(before, "lb_service_bytes_total"));
-            Assert.Equal($"{Topology.VipV4}:80/tcp", after["lb_service_packets_total"].Samples.Single(s => s.Label("service") == "web").Label("frontends"));
+            Assert.Equal($"{Topology.VipV4}:80/tcp [{Topology.VipV6}]:80/tcp", after["lb_service_packets_total"].Samples.Single(s => s.Label("service") == "web").Label("frontends"));
             double Reason(IReadOnlyDictionary<string, PrometheusFamily> f, string reason) =>
                 f["lb_datapath_reason_total"].Samples.Single(s => s.Label("reason") == reason).Value;
             Assert.True(Reason(after, "fwd_redirect") + Reason(after, "fwd_tx") > Reason(before, "fwd_redirect") + Reason(before, "fwd_tx"));
