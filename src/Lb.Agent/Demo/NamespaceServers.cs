@@ -231,9 +231,14 @@ public static class LbClient
     }
 
     /// <summary>One UDP request from a fresh socket (a fresh source port) in <paramref name="ns"/>.</summary>
-    public static async Task<string> UdpAsk(string ns, IPEndPoint vip, TimeSpan timeout)
+    public static Task<string> UdpAsk(string ns, IPEndPoint vip, TimeSpan timeout) => UdpAsk(ns, vip, timeout, sourcePort: null);
+
+    /// <summary>One UDP request from <paramref name="sourcePort"/> (a fresh ephemeral port when null) in <paramref name="ns"/>.</summary>
+    public static async Task<string> UdpAsk(string ns, IPEndPoint vip, TimeSpan timeout, int? sourcePort)
     {
         using var socket = InNamespace.UdpSocket(ns, vip.AddressFamily);
+        if (sourcePort is { } port)
+            socket.Bind(new IPEndPoint(vip.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, port));
         socket.Connect(vip);
         using var cts = new CancellationTokenSource(timeout);
         await socket.SendAsync("?"u8.ToArray(), SocketFlags.None, cts.Token);

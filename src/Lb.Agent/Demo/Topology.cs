@@ -96,6 +96,35 @@ public sealed class Topology : IAsyncDisposable
             PrepareEndpointInterface(b.Namespace, "e0");
         }
         PrepareEndpointInterface(ClientNs, "c0");
+        AddStaticNeighbours();
+    }
+
+    /// <summary>
+    /// Permanent neighbour entries on the balancer for the client and every backend. bpf_fib_lookup
+    /// answers NO_NEIGH for an unresolved neighbour, and the kernel never resolves one for a dsr-l2 frame
+    /// that the XDP program passes untouched, so without these the first flows (and all of dsr-l2) would
+    /// leave through the kernel or not at all. `replace` keeps this idempotent.
+    /// </summary>
+    public void AddStaticNeighbours()
+    {
+        var clientMac = MacOf(ClientNs, "c0");
+        Ip(BalancerNs, "neigh", "replace", ClientV4.ToString(), "lladdr", clientMac, "dev", "l0", "nud", "permanent");
+        Ip(BalancerNs, "-6", "neigh", "replace", ClientV6.ToString(), "lladdr", clientMac, "dev", "l0", "nud", "permanent");
+        foreach (var b in Backends)
+        {
+            var mac = MacOf(b.Namespace, "e0");
+            Ip(BalancerNs, "neigh", "replace", b.AddressV4.ToString(), "lladdr", mac, "dev", b.BalancerInterface, "nud", "permanent");
+            Ip(BalancerNs, "-6", "neigh", "replace", b.AddressV6.ToString(), "lladdr", mac, "dev", b.BalancerInterface, "nud", "permanent");
+        }
+    }
+
+    /// <summary>The MAC address of <paramref name="dev"/> in <paramref name="ns"/> (`ip -br link`: name, state, address, flags).</summary>
+    public static string MacOf(string ns, string dev)
+    {
+        var fields = Ip(ns, "-br", "link", "show", "dev", dev).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length < 3 || fields[2].Count(c => c == ':') != 5)
+            throw new InvalidOperationException($"cannot read the MAC address of {dev} in {ns} from `ip -br link`: {string.Join(' ', fields)}");
+        return fields[2];
     }
 
     /// <summary>
