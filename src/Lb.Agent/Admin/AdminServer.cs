@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Lb.Agent.Admin;
@@ -46,6 +47,9 @@ public sealed class AdminServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseKestrel(options => options.Listen(listen));
         builder.Logging.ClearProviders();
+        // `lb run` owns SIGINT/SIGTERM and stops this server itself; the default console lifetime would
+        // register its own signal handlers and stop the server behind the agent's back.
+        builder.Services.AddSingleton<IHostLifetime, AgentOwnedLifetime>();
         var app = builder.Build();
 
         app.MapGet("/metrics", () => Results.Text(source.Metrics(), PrometheusText.ContentType));
@@ -58,6 +62,13 @@ public sealed class AdminServer : IAsyncDisposable
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         var address = bound is null ? listen.ToString() : new Uri(bound).Authority;
         return new AdminServer(app, address);
+    }
+
+    private sealed class AgentOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()

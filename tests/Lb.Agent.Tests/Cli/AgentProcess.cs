@@ -128,6 +128,13 @@ internal sealed class AgentProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGTERM, and the exit must be the clean one (0); the output is in the failure message.</summary>
+    public async Task StopCleanly()
+    {
+        var code = await StopAsync();
+        Assert.True(code == 0, $"lb exited {code} on SIGTERM:\n{string.Join('\n', _lines)}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

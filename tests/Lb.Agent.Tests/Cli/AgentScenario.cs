@@ -35,7 +35,6 @@ internal sealed class AgentScenario : IAsyncDisposable
         var scenario = new AgentScenario(topology);
         try
         {
-            PrimeNeighbours(topology);
             foreach (var backend in topology.Backends)
             {
                 foreach (var port in new[] { WebPort, ApiPort })
@@ -47,30 +46,6 @@ internal sealed class AgentScenario : IAsyncDisposable
         {
             scenario.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
-        }
-    }
-
-    /// <summary>
-    /// Permanent neighbour entries in the balancer for the client and the backends. lb_xdp forwards only
-    /// when bpf_fib_lookup finds the next hop's MAC; otherwise it passes the frame to the kernel
-    /// (pass_fib_no_neighbour), which drops it, since it routes no VIP, without resolving the neighbour.
-    /// A real node has its neighbours resolved by its own traffic; a fresh namespace has none.
-    /// </summary>
-    private static void PrimeNeighbours(Topology topology)
-    {
-        Prime(topology.ClientNs, "c0", Topology.ClientV4, "l0");
-        Prime(topology.ClientNs, "c0", Topology.ClientV6, "l0");
-        foreach (var backend in topology.Backends)
-        {
-            Prime(backend.Namespace, "e0", backend.AddressV4, backend.BalancerInterface);
-            Prime(backend.Namespace, "e0", backend.AddressV6, backend.BalancerInterface);
-        }
-
-        void Prime(string ns, string device, IPAddress address, string balancerInterface)
-        {
-            using var link = System.Text.Json.JsonDocument.Parse(Topology.Ip(ns, "-j", "link", "show", device));
-            var mac = link.RootElement[0].GetProperty("address").GetString()!;
-            Topology.Ip(topology.BalancerNs, "neigh", "replace", address.ToString(), "lladdr", mac, "dev", balancerInterface, "nud", "permanent");
         }
     }
 

@@ -32,7 +32,9 @@ public sealed class ConfigWatcherTests : IDisposable
         await Task.Delay(500);
         Assert.False(change.IsCompleted);
 
-        File.WriteAllText(PathOf, "c");
+        // Replaced whole (an in-place write may be read half done, between the truncation and the write).
+        File.WriteAllText(PathOf + ".new", "c");
+        File.Move(PathOf + ".new", PathOf, overwrite: true);
         Assert.Equal("c", (await change.WaitAsync(TimeSpan.FromSeconds(10))).Text);
     }
 

@@ -169,7 +169,7 @@ public sealed class RunCommandTests
             web = await scenario.Connect(AgentScenario.Web, 8);
             var programBefore = ProgramOn(ns, "l0");
 
-            Assert.Equal(0, await first.StopAsync());
+            await first.StopCleanly();
             Assert.Contains(first.Lines, l => l.Contains("[3021]"));
             // Stopped: the datapath keeps forwarding on its own.
             Assert.Equal(programBefore, ProgramOn(ns, "l0"));
@@ -192,7 +192,7 @@ public sealed class RunCommandTests
             }
             finally
             {
-                Assert.Equal(0, await second.StopAsync());
+                await second.StopCleanly();
             }
             await AgentScenario.AssertStillServed(web, "after the second stop");
         }
@@ -215,7 +215,7 @@ public sealed class RunCommandTests
         {
             await agent.WaitForEvent(3007);
             Assert.All(scenario.Topology.BalancerInterfaces, i => Assert.NotEqual(0u, ProgramOn(ns, i)));
-            Assert.Equal(0, await agent.StopAsync());
+            await agent.StopCleanly();
         }
 
         var status = await AgentProcess.RunToEnd("status", "--pin-root", scenario.Files.PinRoot, "--status-file", scenario.Files.StatusFile, "--output", "json");
