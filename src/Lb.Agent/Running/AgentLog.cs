@@ -13,8 +13,9 @@ internal static partial class AgentLog
         Message = "lb {Version} starting: config {ConfigPath}, interfaces {Interfaces}, object {ObjectPath}, pin root {PinRoot}")]
     public static partial void Starting(ILogger logger, string version, string configPath, string interfaces, string objectPath, string pinRoot);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Refused {ConfigPath}: {Error}")]
-    public static partial void ConfigError(ILogger logger, string configPath, string error);
+    /// <summary>One error of lb.yaml; the error text starts with file:line:column.</summary>
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Invalid configuration: {Error}")]
+    public static partial void ConfigError(ILogger logger, string error);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information,
         Message = "SNAT address for {Family} is {Address} (from {Source})")]

@@ -51,14 +51,14 @@ public sealed class AgentRunner : IAdminSource
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            AgentLog.ConfigError(_logger, configPath, $"{configPath}: cannot read the file: {e.Message}");
+            AgentLog.ConfigError(_logger, $"{configPath}: cannot read the file: {e.Message}");
             return ExitInvalid;
         }
         var loaded = LbConfigLoader.Parse(text, configPath);
         if (!loaded.IsValid)
         {
             foreach (var error in loaded.Errors)
-                AgentLog.ConfigError(_logger, configPath, error.ToString());
+                AgentLog.ConfigError(_logger, error.ToString());
             return ExitInvalid;
         }
         var config = loaded.Config!;
@@ -210,7 +210,7 @@ public sealed class AgentRunner : IAdminSource
         {
             var errors = loaded is null ? [$"{configPath}: cannot read the file: {version.ReadError}"] : loaded.Errors.Select(e => e.ToString()).ToList();
             foreach (var error in errors)
-                AgentLog.ConfigError(_logger, configPath, error);
+                AgentLog.ConfigError(_logger, error);
             AgentLog.ReloadRefused(_logger, configPath, errors.Count, _current.Generation);
             Record("refused", now, errors);
             return true;
