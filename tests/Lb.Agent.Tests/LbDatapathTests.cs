@@ -1,4 +1,4 @@
-using Lb.Agent.Tests.Infrastructure;
+using Lb.Testing.Kernel;
 using Lb.Datapath.Abi;
 using Lb.Native;
 

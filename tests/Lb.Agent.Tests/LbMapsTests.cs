@@ -1,4 +1,4 @@
-using Lb.Agent.Tests.Infrastructure;
+using Lb.Testing.Kernel;
 using Lb.Native;
 
 namespace Lb.Agent.Tests;

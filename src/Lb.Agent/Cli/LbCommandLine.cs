@@ -45,7 +45,7 @@ public static class LbCommandLine
         root.Add(ServiceCommand.Create());
         root.Add(StatusCommand.Create());
         root.Add(DownCommand.Create());
-        // lb demo: root.Add(Demo.DemoCommand.Create());  <- the demo command is added here (written in src/Lb.Agent/Demo/DemoCommand.cs)
+        root.Add(Demo.DemoCommand.Create());
         return root;
     }
 }

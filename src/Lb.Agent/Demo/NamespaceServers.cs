@@ -45,8 +45,10 @@ public static class InNamespace
 
 /// <summary>
 /// A backend's TCP and UDP service in its namespace. Every request line (TCP) or datagram (UDP) is
-/// answered with the backend's name, so a client learns who served it. TCP connections stay open
-/// until the client closes them, which lets tests hold long-lived connections across changes.
+/// answered with the backend's name, so a client learns who served it. A TCP connection whose first
+/// bytes are "GET " speaks HTTP/1.1 instead: each request gets a 200 response whose body is the
+/// backend's name (keep-alive unless the request says "Connection: close"). TCP connections stay
+/// open until the client closes them, which lets tests hold long-lived connections across changes.
 /// UDP listens on each given address separately so a reply leaves from the address the request
 /// was sent to (in DSR that is the VIP on the backend's loopback).
 /// </summary>
@@ -59,11 +61,14 @@ public sealed class BackendServer : IAsyncDisposable
     private readonly List<Task> _loops = new();
     private int _accepted;
     private int _datagrams;
+    private int _httpRequests;
 
-    public BackendServer(string ns, string name, ushort port, IEnumerable<IPAddress> udpAddresses)
+    /// <param name="udpPort">The UDP port, when it differs from the TCP <paramref name="port"/>.</param>
+    public BackendServer(string ns, string name, ushort port, IEnumerable<IPAddress> udpAddresses, ushort? udpPort = null)
     {
         Name = name;
         Port = port;
+        UdpPort = udpPort ?? port;
         _tcp = InNamespace.Run(ns, () =>
         {
             var s = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
@@ -78,7 +83,7 @@ public sealed class BackendServer : IAsyncDisposable
             var u = InNamespace.Run(ns, () =>
             {
                 var s = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-                s.Bind(new IPEndPoint(address, port));
+                s.Bind(new IPEndPoint(address, UdpPort));
                 return s;
             });
             _udp.Add(u);
@@ -88,8 +93,10 @@ public sealed class BackendServer : IAsyncDisposable
 
     public string Name { get; }
     public ushort Port { get; }
+    public ushort UdpPort { get; }
     public int Accepted => Volatile.Read(ref _accepted);
     public int Datagrams => Volatile.Read(ref _datagrams);
+    public int HttpRequests => Volatile.Read(ref _httpRequests);
     public int OpenConnections => _connections.Count;
 
     private async Task AcceptLoop()
@@ -121,16 +128,20 @@ public sealed class BackendServer : IAsyncDisposable
         var reply = Encoding.ASCII.GetBytes(Name + "\n");
         try
         {
-            while (!_stop.IsCancellationRequested)
+            var n = await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+            if (n >= 4 && buffer.AsSpan(0, 4).SequenceEqual("GET "u8))
             {
-                var n = await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
-                if (n == 0)
-                    break;
+                await ServeHttp(client, buffer, n);
+                return;
+            }
+            while (n > 0 && !_stop.IsCancellationRequested)
+            {
                 for (var i = 0; i < n; i++)
                 {
                     if (buffer[i] == (byte)'\n')
                         await client.SendAsync(reply, SocketFlags.None, _stop.Token);
                 }
+                n = await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
             }
         }
         catch (Exception)
@@ -143,6 +154,60 @@ public sealed class BackendServer : IAsyncDisposable
             client.Dispose();
         }
     }
+
+    /// <summary>HTTP/1.1 on a connection that opened with "GET ": requests end at an empty line (GET has no body).</summary>
+    private async Task ServeHttp(Socket client, byte[] buffer, int filled)
+    {
+        var body = Encoding.ASCII.GetBytes(Name + "\n");
+        while (!_stop.IsCancellationRequested)
+        {
+            var end = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8);
+            if (end < 0)
+            {
+                if (filled == buffer.Length)
+                {
+                    await client.SendAsync(HttpResponse(431, "Request Header Fields Too Large", "request head over 4096 bytes\n"u8.ToArray(), close: true), SocketFlags.None, _stop.Token);
+                    return;
+                }
+                var n = await client.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, _stop.Token);
+                if (n == 0)
+                    return;
+                filled += n;
+                continue;
+            }
+
+            var head = Encoding.ASCII.GetString(buffer, 0, end);
+            var lines = head.Split("\r\n");
+            var requestLine = lines[0].Split(' ');
+            var close = lines.Skip(1).Any(l => l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && l.Contains("close", StringComparison.OrdinalIgnoreCase));
+            byte[] response;
+            if (requestLine is not ["GET", _, "HTTP/1.1" or "HTTP/1.0"])
+            {
+                response = HttpResponse(400, "Bad Request", Encoding.ASCII.GetBytes($"expected `GET <path> HTTP/1.1`, got `{lines[0]}`\n"), close: true);
+                close = true;
+            }
+            else
+            {
+                Interlocked.Increment(ref _httpRequests);
+                response = HttpResponse(200, "OK", body, close);
+            }
+            await client.SendAsync(response, SocketFlags.None, _stop.Token);
+            if (close)
+                return;
+            var consumed = end + 4;
+            Buffer.BlockCopy(buffer, consumed, buffer, 0, filled - consumed);
+            filled -= consumed;
+        }
+    }
+
+    private byte[] HttpResponse(int status, string reason, byte[] body, bool close) =>
+        [.. Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 {status} {reason}\r\n" +
+            "Content-Type: text/plain; charset=us-ascii\r\n" +
+            $"Content-Length: {body.Length}\r\n" +
+            $"X-Backend: {Name}\r\n" +
+            (close ? "Connection: close\r\n" : "") +
+            "\r\n"), .. body];
 
     private async Task UdpLoop(Socket socket)
     {

@@ -25,14 +25,18 @@ public sealed class Topology : IAsyncDisposable
 
     private readonly List<string> _namespaces = new();
 
-    private Topology(string id, int backendCount)
+    /// <summary>The namespaces' prefix unless the caller names its own (tests: "lbt", the demo: "lbdemo").</summary>
+    public const string DefaultNamePrefix = "lbt";
+
+    private Topology(string prefix, string id, int backendCount)
     {
         Id = id;
-        ClientNs = $"lbt-{id}-c";
-        BalancerNs = $"lbt-{id}-lb";
+        NamePrefix = $"{prefix}-{id}-";
+        ClientNs = $"{prefix}-{id}-c";
+        BalancerNs = $"{prefix}-{id}-lb";
         Backends = Enumerable.Range(0, backendCount).Select(i => new BackendHost(
             i,
-            $"lbt-{id}-b{i}",
+            $"{prefix}-{id}-b{i}",
             $"b{i}",
             IPAddress.Parse($"198.18.{10 + i}.2"),
             IPAddress.Parse($"fd5b:{10 + i}::2"),
@@ -41,6 +45,9 @@ public sealed class Topology : IAsyncDisposable
     }
 
     public string Id { get; }
+
+    /// <summary>What every namespace name of this topology starts with, "&lt;prefix&gt;-&lt;id&gt;-".</summary>
+    public string NamePrefix { get; }
     public string ClientNs { get; }
     public string BalancerNs { get; }
     public IReadOnlyList<BackendHost> Backends { get; }
@@ -48,9 +55,10 @@ public sealed class Topology : IAsyncDisposable
     /// <summary>The balancer's interfaces: the client-facing one first, then one per backend.</summary>
     public IReadOnlyList<string> BalancerInterfaces => ["l0", .. Backends.Select(b => b.BalancerInterface)];
 
-    public static Topology Create(int backendCount = 3, bool vipOnBackends = true)
+    /// <param name="id">Part of every namespace name; a fresh random one unless given.</param>
+    public static Topology Create(int backendCount = 3, bool vipOnBackends = true, string namePrefix = DefaultNamePrefix, string? id = null)
     {
-        var topology = new Topology(Guid.NewGuid().ToString("N")[..6], backendCount);
+        var topology = new Topology(namePrefix, id ?? Guid.NewGuid().ToString("N")[..6], backendCount);
         try
         {
             topology.Build(vipOnBackends);

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Lb.Agent.Demo;
-using Lb.Agent.Tests.Infrastructure;
+using Lb.Testing.Kernel;
 
 namespace Lb.Agent.Tests.Cli;
 

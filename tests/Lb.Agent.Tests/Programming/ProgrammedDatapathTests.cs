@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Lb.Agent.Programming;
-using Lb.Agent.Tests.Infrastructure;
+using Lb.Testing.Kernel;
 using Lb.Core.Hashing;
 using Lb.Core.Maglev;
 using Lb.Core.Model;

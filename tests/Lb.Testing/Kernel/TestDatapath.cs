@@ -1,12 +1,12 @@
 using Lb.Native;
 
-namespace Lb.Agent.Tests.Infrastructure;
+namespace Lb.Testing.Kernel;
 
 /// <summary>
 /// The real lb_xdp object loaded by <see cref="LbDatapath"/> with its own pin root,
 /// /sys/fs/bpf/lb-test-&lt;guid&gt;, which Dispose removes with everything in it.
 /// </summary>
-internal sealed class TestDatapath : IDisposable
+public sealed class TestDatapath : IDisposable
 {
     /// <summary>Small flow tables: their entries are preallocated, and these tests never fill them.</summary>
     public const uint TestFlowCapacity = 4096;

@@ -1,9 +1,9 @@
 using Lb.Native;
 
-namespace Lb.Agent.Tests.Infrastructure;
+namespace Lb.Testing.Kernel;
 
 /// <summary>A unique /sys/fs/bpf/lb-test-&lt;guid&gt; for a test that loads objects itself; removed with its pins on Dispose.</summary>
-internal sealed class PinRoot : IDisposable
+public sealed class PinRoot : IDisposable
 {
     public PinRoot()
     {

@@ -1,15 +1,14 @@
 using Lb.Agent.Demo;
 using Lb.Native;
-using Lb.Testing;
 
-namespace Lb.Agent.Tests.Infrastructure;
+namespace Lb.Testing.Kernel;
 
 /// <summary>
 /// A uniquely named network namespace (lbt-XXXXXXXX) with a veth pair veth0/veth1, both up, forwarding
 /// on; deleted on Dispose. Work that must see its interfaces and routes runs through <see cref="Run{T}"/>,
 /// on a thread of its own that enters the namespace and leaves it before it ends.
 /// </summary>
-internal sealed class TestNamespace : IDisposable
+public sealed class TestNamespace : IDisposable
 {
     public const string Veth0 = "veth0";
     public const string Veth1 = "veth1";
@@ -39,6 +38,14 @@ internal sealed class TestNamespace : IDisposable
     public string Name { get; }
 
     public string Ip(params string[] arguments) => Shell.Run("ip", ["-n", Name, .. arguments]);
+
+    /// <summary>Adds another veth pair inside the namespace, both ends up.</summary>
+    public void AddVethPair(string name, string peer)
+    {
+        Ip("link", "add", name, "type", "veth", "peer", "name", peer);
+        Ip("link", "set", name, "up");
+        Ip("link", "set", peer, "up");
+    }
 
     public void Sysctl(string setting) => Shell.InNamespace(Name, "sysctl", "-q", "-w", setting);
 
