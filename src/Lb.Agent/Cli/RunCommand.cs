@@ -33,7 +33,7 @@ public static class RunCommand
         };
         var objectPath = new Option<FileInfo?>("--object")
         {
-            Description = "The compiled XDP program, lb_xdp.bpf.o. Default: next to lb, else build/bpf above lb or the working directory.",
+            Description = "The compiled XDP program, lb_xdp.bpf.o. Default: $LB_XDP_OBJECT, else next to lb, else build/bpf above lb or the working directory.",
             HelpName = "PATH",
         };
         var pinRoot = CommonOptions.PinRoot();

@@ -6,11 +6,13 @@ public static class ObjectLocator
     public const string ObjectFileName = "lb_xdp.bpf.o";
 
     /// <summary>
-    /// Next to the executable (an installed lb), else build/bpf in the executable's directory or a parent
+    /// $LB_XDP_OBJECT (as for `lb demo`), else next to the executable (an installed lb), else build/bpf in the executable's directory or a parent
     /// of it, or of the working directory (a source checkout built with CMake). Null when none exists.
     /// </summary>
     public static string? Find()
     {
+        if (Environment.GetEnvironmentVariable(Demo.BpfObjectLocator.EnvironmentVariable) is { Length: > 0 } fromEnvironment)
+            return fromEnvironment;
         var beside = Path.Combine(AppContext.BaseDirectory, ObjectFileName);
         if (File.Exists(beside))
             return beside;
