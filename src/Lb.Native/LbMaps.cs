@@ -223,6 +223,21 @@ public sealed class LbMaps : IDisposable
     }
 
     /// <summary>Every lb_maglev slot holding a table, and the table's id, in slot order.</summary>
+    /// <summary>
+    /// The backends in use. lb_backends is an array (an inlined lookup in the program), so every id
+    /// exists; a free id is an all-zero entry, told apart by its zero family.
+    /// </summary>
+    public List<(uint Id, LbBackend Backend)> ReadBackends()
+    {
+        var live = new List<(uint, LbBackend)>();
+        foreach (var id in Backends.Keys().ToList())
+        {
+            if (Backends.TryLookup(id, out var backend) && backend.Family != default)
+                live.Add((id, backend));
+        }
+        return live;
+    }
+
     public List<(uint Key, uint TableId)> ReadMaglevSlots()
     {
         var slots = new List<(uint, uint)>();

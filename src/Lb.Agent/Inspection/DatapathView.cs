@@ -62,10 +62,8 @@ public static class DatapathInspector
         }
 
         var backends = new Dictionary<uint, List<BackendView>>();
-        foreach (var id in maps.Backends.Keys().ToList())
+        foreach (var (id, backend) in maps.ReadBackends())
         {
-            if (!maps.Backends.TryLookup(id, out var backend))
-                continue;
             if (!backends.TryGetValue(backend.ServiceId, out var list))
                 backends[backend.ServiceId] = list = [];
             list.Add(new BackendView(id, backend.Addr.ToIPAddress(backend.Family).ToString(), backend.Port.ToHost(),
@@ -123,7 +121,7 @@ public static class DatapathInspector
             new(LbMapNames.RevNat, maps.RevNat.Keys().LongCount(), maps.RevNat.Map.MaxEntries),
             new(LbMapNames.Affinity, maps.Affinity.Keys().LongCount(), maps.Affinity.Map.MaxEntries),
             new(LbMapNames.Services, maps.Services.Keys().LongCount(), maps.Services.Map.MaxEntries),
-            new(LbMapNames.Backends, maps.Backends.Keys().LongCount(), maps.Backends.Map.MaxEntries),
+            new(LbMapNames.Backends, maps.ReadBackends().Count, maps.Backends.Map.MaxEntries),
             new(LbMapNames.SrcRanges, maps.SrcRanges.Keys().LongCount(), maps.SrcRanges.Map.MaxEntries),
             new(LbMapNames.Maglev, maps.ReadMaglevSlots().Count, maps.Maglev.MaxEntries),
             new(LbMapNames.Names, maps.Names.Keys().LongCount(), maps.Names.Map.MaxEntries),

@@ -40,12 +40,8 @@ internal sealed class MapContents
             if (maps.Services.TryLookup(key, out var value))
                 contents.Services[key] = value;
         }
-        // An array: every id has an entry, and a free one is all zero (family 0).
-        foreach (var id in maps.Backends.Keys().ToList())
-        {
-            if (maps.Backends.TryLookup(id, out var value) && value.Family != default)
-                contents.Backends[id] = value;
-        }
+        foreach (var (id, value) in maps.ReadBackends())
+            contents.Backends[id] = value;
         foreach (var (slot, tableId) in maps.ReadMaglevSlots())
             contents.Tables[slot] = new MaglevTableRecord(tableId, null, null);
         foreach (var key in maps.SrcRanges.Keys())
