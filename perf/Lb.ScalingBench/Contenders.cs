@@ -58,11 +58,11 @@ public abstract class Contender : IAsyncDisposable
     /// <summary>Removes every service (untimed, before each load).</summary>
     public abstract void Reset();
 
-    /// <summary>Installs <paramref name="ports"/> from nothing; returns how long that took. Throws when it fails.</summary>
-    public abstract TimeSpan Load(IReadOnlyList<ServicePort> ports);
+    /// <summary>Installs <paramref name="ports"/> from nothing; returns how long that took (null: nothing to install). Throws when it fails.</summary>
+    public abstract TimeSpan? Load(IReadOnlyList<ServicePort> ports);
 
     /// <summary>Removes one endpoint of the measured service with <paramref name="ports"/> installed; returns how long that took.</summary>
-    public abstract TimeSpan RemoveEndpoint(IReadOnlyList<ServicePort> ports, ServicePort changed, IPEndPoint removed);
+    public abstract TimeSpan? RemoveEndpoint(IReadOnlyList<ServicePort> ports, ServicePort changed, IPEndPoint removed);
 
     /// <summary>Bytes of BPF map memory the contender holds, when it is a BPF contender.</summary>
     public virtual long? BpfMemoryBytes() => null;
@@ -146,9 +146,10 @@ public sealed class PlainRouting(string id, string work) : Contender("routing (n
     {
     }
 
-    public override TimeSpan Load(IReadOnlyList<ServicePort> ports) => TimeSpan.Zero;
+    // Routing has no services to install or change: its load and endpoint-change figures are "not applicable".
+    public override TimeSpan? Load(IReadOnlyList<ServicePort> ports) => null;
 
-    public override TimeSpan RemoveEndpoint(IReadOnlyList<ServicePort> ports, ServicePort changed, IPEndPoint removed) => TimeSpan.Zero;
+    public override TimeSpan? RemoveEndpoint(IReadOnlyList<ServicePort> ports, ServicePort changed, IPEndPoint removed) => null;
 }
 
 /// <summary>kube-proxy's iptables mode, loaded with the given restore tool (iptables-legacy-restore or iptables-nft-restore).</summary>
@@ -165,14 +166,14 @@ public sealed class KubeProxyIptablesContender(string name, string restoreTool, 
         TimedTool(loadLimit, restoreTool, path);
     }
 
-    public override TimeSpan Load(IReadOnlyList<ServicePort> ports)
+    public override TimeSpan? Load(IReadOnlyList<ServicePort> ports)
     {
         var path = Path.Combine(_files, "full.rules");
         File.WriteAllText(path, KubeProxyIptables.FullRestore(ports));
         return TimedTool(loadLimit, restoreTool, "--noflush", path);
     }
 
-    public override TimeSpan RemoveEndpoint(IReadOnlyList<ServicePort> ports, ServicePort changed, IPEndPoint removed)
+    public override TimeSpan? RemoveEndpoint(IReadOnlyList<ServicePort> ports, ServicePort changed, IPEndPoint removed)
     {
         var path = Path.Combine(_files, "endpoint.rules");
         File.WriteAllText(path, KubeProxyIptables.EndpointRemoved(ports, changed, removed));
@@ -194,14 +195,14 @@ public sealed class KubeProxyNftContender(string id, string work, TimeSpan loadL
         TimedTool(loadLimit, "nft", "-f", path);
     }
 
-    public override TimeSpan Load(IReadOnlyList<ServicePort> ports)
+    public override TimeSpan? Load(IReadOnlyList<ServicePort> ports)
     {
         var path = Path.Combine(_files, "full.nft");
         File.WriteAllText(path, KubeProxyNftables.Full(ports));
         return TimedTool(loadLimit, "nft", "-f", path);
     }
 
-    public override TimeSpan RemoveEndpoint(IReadOnlyList<ServicePort> ports, ServicePort changed, IPEndPoint removed)
+    public override TimeSpan? RemoveEndpoint(IReadOnlyList<ServicePort> ports, ServicePort changed, IPEndPoint removed)
     {
         var path = Path.Combine(_files, "endpoint.nft");
         File.WriteAllText(path, KubeProxyNftables.EndpointRemoved(changed, removed));
@@ -271,9 +272,9 @@ public sealed class LbXdpContender : Contender
 
     public override void Reset() => _programmer.Apply(DesiredState.Build(_options, [], _programmer.Applied));
 
-    public override TimeSpan Load(IReadOnlyList<ServicePort> ports) => Timed(() => _programmer.Apply(DesiredState.Build(_options, ToServices(ports), _programmer.Applied)));
+    public override TimeSpan? Load(IReadOnlyList<ServicePort> ports) => Timed(() => _programmer.Apply(DesiredState.Build(_options, ToServices(ports), _programmer.Applied)));
 
-    public override TimeSpan RemoveEndpoint(IReadOnlyList<ServicePort> ports, ServicePort changed, IPEndPoint removed)
+    public override TimeSpan? RemoveEndpoint(IReadOnlyList<ServicePort> ports, ServicePort changed, IPEndPoint removed)
     {
         var after = ports.Select(p => p.Name == changed.Name && p.Namespace == changed.Namespace
             ? p with { Endpoints = p.Endpoints.Where(e => !e.Equals(removed)).ToList() }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Lb.Agent.Demo;
 using Lb.Core.Model;
+using Lb.Datapath.Abi;
 using Lb.ScalingBench;
 
 // Lb against kube-proxy and plain routing from 1 to 30,000 services, with real clients: see perf/README.md.
@@ -125,7 +126,7 @@ finally
 
 var machine = new Machine(Machine.CpuModel(), Environment.ProcessorCount, File.ReadAllText("/proc/sys/kernel/osrelease").Trim(), loadBefore, Machine.Loadavg(), ToolVersions());
 var aggregates = points.GroupBy(p => (p.Contender, p.Services))
-    .Select(g => Aggregate.Of(g.Key.Contender, g.Key.Services, g.ToList()) with { Mpps = MppsStatus })
+    .Select(g => Aggregate.Of(g.Key.Contender, g.Key.Services, g.ToList()) with { Mpps = MppsStatus, LoadApplicable = g.All(p => p.LoadApplicable) })
     .OrderBy(a => factories.FindIndex(f => f.Name == a.Contender)).ThenBy(a => a.Services)
     .ToList();
 var report = new ScalingReport(started, DateTime.UtcNow, machine, options,
@@ -152,7 +153,8 @@ static void Measure(Contender contender, int count, PointResult point, ScalingOp
     try
     {
         contender.Reset();
-        point.LoadSeconds = contender.Load(ports).TotalSeconds;
+        point.LoadSeconds = contender.Load(ports)?.TotalSeconds;
+        point.LoadApplicable = point.LoadSeconds.HasValue;
     }
     catch (Exception e)
     {
@@ -192,7 +194,7 @@ static void Measure(Contender contender, int count, PointResult point, ScalingOp
     }
     try
     {
-        point.EndpointChangeSeconds = contender.RemoveEndpoint(ports, measured, measured.Endpoints[^1]).TotalSeconds;
+        point.EndpointChangeSeconds = contender.RemoveEndpoint(ports, measured, measured.Endpoints[^1])?.TotalSeconds;
     }
     catch (Exception e)
     {
@@ -228,13 +230,13 @@ public sealed record ScalingOptions
     public double RequestTimeoutSeconds { get; init; } = 1;
     public double LoadTimeoutSeconds { get; init; } = 900;
     public uint MaglevSize { get; init; } = MaglevOptions.DefaultTableSize;
-    public uint FlowCapacity { get; init; } = 262_144;
+    public uint FlowCapacity { get; init; } = LbLimits.DefaultFlows;
     public string BpfDirectory { get; init; } = "build/bpf";
     public string OutputDirectory { get; init; } = "perf/results";
 
     public const string Usage = """
         usage: Lb.ScalingBench [--services 1,1000,10000,30000] [--repeats 3] [--seconds 5] [--concurrency 8]
-                               [--request-timeout 1] [--load-timeout 900] [--maglev-size 16381] [--flow-capacity 262144]
+                               [--request-timeout 1] [--load-timeout 900] [--maglev-size 16381] [--flow-capacity 1000000]
                                [--bpf-dir build/bpf] [--output-dir perf/results]
         """;
 

@@ -20,6 +20,9 @@ public sealed record ClientSummary(int Concurrency, int Answered, int Failed, do
 public sealed record PointResult(string Contender, int Services, int Repeat)
 {
     public double? LoadSeconds { get; set; }
+
+    /// <summary>False for a contender with nothing to install (plain routing): its load and change times are not applicable, not failed.</summary>
+    public bool LoadApplicable { get; set; } = true;
     public double? EndpointChangeSeconds { get; set; }
     public long? BpfMemoryBytes { get; set; }
     public ClientSummary? HttpSingle { get; set; }
@@ -49,6 +52,9 @@ public sealed record Aggregate(
     Spread? RequestsPerSecondConcurrent, Spread? UdpPerSecond,
     string? Mpps, List<string> Failures)
 {
+    /// <summary>Whether the contender installs services at all (plain routing does not).</summary>
+    public bool LoadApplicable { get; init; } = true;
+
     public static Aggregate Of(string contender, int services, IReadOnlyList<PointResult> points) => new(
         contender, services, points.Count,
         Spread.Of(points.Select(p => p.LoadSeconds)),
@@ -92,7 +98,7 @@ public sealed record ScalingReport(
         foreach (var a in Results)
         {
             md.Append(CultureInfo.InvariantCulture,
-                $"| {a.Contender} | {a.Services:N0} | {Seconds(a.LoadSeconds)} | {Seconds(a.EndpointChangeSeconds)} | {Latency(a.P50UsSingle, a.P90UsSingle, a.P99UsSingle)} | {Latency(a.P50UsConcurrent, a.P90UsConcurrent, a.P99UsConcurrent)} | {Number(a.RequestsPerSecondConcurrent)} | {Number(a.UdpPerSecond)} | {Bytes(a.BpfMemoryBytes)} | {Mpps} | {Failures(a.Failures)} |\n");
+                $"| {a.Contender} | {a.Services:N0} | {Seconds(a.LoadSeconds, a.LoadApplicable)} | {Seconds(a.EndpointChangeSeconds, a.LoadApplicable)} | {Latency(a.P50UsSingle, a.P90UsSingle, a.P99UsSingle)} | {Latency(a.P50UsConcurrent, a.P90UsConcurrent, a.P99UsConcurrent)} | {Number(a.RequestsPerSecondConcurrent)} | {Number(a.UdpPerSecond)} | {Bytes(a.BpfMemoryBytes)} | {Mpps} | {Failures(a.Failures)} |\n");
         }
         foreach (var name in ContendersNotImplemented)
             md.Append(CultureInfo.InvariantCulture, $"| {name} | - | **not implemented** | - | - | - | - | - | - | - | - |\n");
@@ -101,7 +107,7 @@ public sealed record ScalingReport(
 
     private static string Range(Spread s, Func<double, string> f) => s.Samples == 1 || s.Min == s.Max ? f(s.Median) : $"{f(s.Median)} ({f(s.Min)}–{f(s.Max)})";
 
-    private static string Seconds(Spread? s) => s is null ? "**failed**" : Range(s, v => v switch
+    private static string Seconds(Spread? s, bool applicable) => !applicable ? "n/a" : s is null ? "**failed**" : Range(s, v => v switch
     {
         0 => "0",
         < 1e-3 => $"{v * 1e6:0} µs",
