@@ -88,7 +88,15 @@ try
                     point.Failures.Add(setupError!);
                     continue;
                 }
-                Measure(contender, count, point, options, stop.Token);
+                try
+                {
+                    Measure(contender, count, point, options, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    point.Failures.Add("interrupted before this point was complete");
+                    throw;
+                }
                 Console.Error.WriteLine($"  {count,6} services, repeat {repeat + 1}: {name}: load {point.LoadSeconds:0.####} s, " +
                     $"p50 {point.HttpSingle?.P50Us:0} µs, {point.HttpConcurrent?.PerSecond:0} req/s, udp {point.Udp?.PerSecond:0}/s" +
                     (point.Failures.Count > 0 ? $", FAILURES: {string.Join("; ", point.Failures)}" : ""));
