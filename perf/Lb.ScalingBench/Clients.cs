@@ -21,12 +21,17 @@ public sealed record ClientRun(int Concurrency, double Seconds, List<double> Lat
 /// </summary>
 public static class Clients
 {
-    private static readonly byte[] Request = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+    // Keep-alive on purpose: the client reads the whole response and closes first, so TIME_WAIT stays on
+    // the client, whose port choice avoids its own TIME_WAIT tuples. Were the server to close first, a
+    // balancer that picks source ports at random (MASQUERADE --random-fully, Lb's SNAT) would now and then
+    // pick a tuple still in the backend's TIME_WAIT, and that SYN would wait a 1 s retransmission: an
+    // artefact of the client, not of the balancer.
+    private static readonly byte[] Request = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: bench\r\n\r\n");
 
     /// <summary>
     /// <paramref name="concurrency"/> workers, each in a loop for <paramref name="duration"/>: a new TCP
-    /// connection, one HTTP GET, the whole response up to the server's close; the latency is connect to
-    /// close. A request with no answer within <paramref name="timeout"/> is a failure.
+    /// connection, one HTTP GET, the whole response (headers and Content-Length body), then the client
+    /// closes; the latency is connect to the response's last byte. A request with no answer within <paramref name="timeout"/> is a failure.
     /// </summary>
     public static ClientRun Http(string ns, IPEndPoint target, int concurrency, TimeSpan duration, TimeSpan timeout) =>
         Run(ns, concurrency, duration, (deadline, latencies, failures) =>
@@ -58,10 +63,20 @@ public static class Clients
             socket.ConnectAsync(target, cts.Token).AsTask().GetAwaiter().GetResult();
             socket.Send(Request);
             var total = 0;
-            int n;
-            while ((n = socket.Receive(buffer, total, buffer.Length - total, SocketFlags.None)) > 0)
-                total = Math.Min(total + n, buffer.Length - 1);
-            return total >= 12 && buffer.AsSpan(0, 12).SequenceEqual("HTTP/1.1 200"u8) ? null : "not a 200 response";
+            var expected = -1;
+            while (expected < 0 || total < expected)
+            {
+                var n = socket.Receive(buffer, total, buffer.Length - total, SocketFlags.None);
+                if (n == 0)
+                    return "closed before the whole response";
+                total += n;
+                if (expected < 0 && ResponseLength(buffer.AsSpan(0, total)) is { } length)
+                    expected = length;
+                if (total == buffer.Length)
+                    return "response over 4096 bytes";
+            }
+            socket.Shutdown(SocketShutdown.Both);
+            return buffer.AsSpan(0, 12).SequenceEqual("HTTP/1.1 200"u8) ? null : "not a 200 response";
         }
         catch (OperationCanceledException)
         {
@@ -75,6 +90,24 @@ public static class Clients
         {
             return e.SocketErrorCode.ToString();
         }
+        catch (InvalidDataException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>The length of head and body once the head is complete (it must carry Content-Length), else null.</summary>
+    private static int? ResponseLength(ReadOnlySpan<byte> received)
+    {
+        var end = received.IndexOf("\r\n\r\n"u8);
+        if (end < 0)
+            return null;
+        foreach (var line in Encoding.ASCII.GetString(received[..end]).Split("\r\n"))
+        {
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase) && int.TryParse(line.AsSpan(15).Trim(), out var body))
+                return end + 4 + body;
+        }
+        throw new InvalidDataException("a response without Content-Length");
     }
 
     /// <summary>One UDP socket, one datagram at a time: the request-response rate, a reply missing after <paramref name="timeout"/> a failure.</summary>

@@ -5,6 +5,7 @@ using Lb.Agent.Demo;
 using Lb.Agent.Programming;
 using Lb.Core.Model;
 using Lb.Core.State;
+using Lb.Datapath.Abi;
 using Lb.Native;
 
 namespace Lb.ScalingBench;
@@ -31,6 +32,9 @@ public abstract class Contender : IAsyncDisposable
         {
             // The whole port range, so a client port (and with it a 4-tuple) comes back as rarely as possible.
             Topology.Sysctl(Topology.ClientNs, "net.ipv4.ip_local_port_range=1024 65535");
+            // The client closes first and so holds the TIME_WAITs; reuse lets a long run at thousands of
+            // connections a second go on past 64,000 of them (the timestamps keep reuse safe).
+            Topology.Sysctl(Topology.ClientNs, "net.ipv4.tcp_tw_reuse=1");
             foreach (var b in Topology.Backends)
             {
                 Topology.Sysctl(b.Namespace, "net.core.somaxconn=4096");
@@ -66,6 +70,9 @@ public abstract class Contender : IAsyncDisposable
 
     /// <summary>Bytes of BPF map memory the contender holds, when it is a BPF contender.</summary>
     public virtual long? BpfMemoryBytes() => null;
+
+    /// <summary>The datapath's own counters of what it did with packets, by reason, when it keeps any (Lb's lb_reasons).</summary>
+    public virtual Dictionary<string, ulong> DatapathReasons() => [];
 
     private void DisposeServers()
     {
@@ -313,6 +320,18 @@ public sealed class LbXdpContender : Contender
         if (found == 0)
             throw new InvalidOperationException($"bpftool shows no map pinned under {PinRoot}");
         return total;
+    }
+
+    public override Dictionary<string, ulong> DatapathReasons()
+    {
+        var counts = new Dictionary<string, ulong>();
+        for (var reason = 1u; reason < LbLimits.ReasonMax; reason++)
+        {
+            var total = _datapath.Maps.Reasons.LookupPerCpu(reason)?.Aggregate(0UL, (sum, n) => sum + n) ?? 0;
+            if (total > 0)
+                counts[Enum.IsDefined((LbReason)reason) ? ((LbReason)reason).ToString() : $"reason {reason}"] = total;
+        }
+        return counts;
     }
 
     protected override void DisposeContender()

@@ -34,7 +34,7 @@ public sealed class Nginx : IDisposable
                 fastcgi_temp_path {{directory}}/tmp/fastcgi;
                 uwsgi_temp_path {{directory}}/tmp/uwsgi;
                 scgi_temp_path {{directory}}/tmp/scgi;
-                keepalive_timeout 0;
+                keepalive_timeout 30;
                 server {
                     listen 80 backlog=4096;
                     location / { default_type text/plain; return 200 "{{name}}\n"; }

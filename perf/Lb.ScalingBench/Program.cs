@@ -183,6 +183,7 @@ static void Measure(Contender contender, int count, PointResult point, ScalingOp
         ($"HTTP, {options.Concurrency} clients", () => Clients.Http(contender.Topology.ClientNs, contender.TcpTarget, options.Concurrency, duration, timeout), s => point.HttpConcurrent = s),
         ("UDP", () => Clients.Udp(contender.Topology.ClientNs, contender.UdpTarget, duration, timeout), s => point.Udp = s),
     };
+    var reasonsBefore = contender.DatapathReasons();
     foreach (var (what, run, keep) in runs)
     {
         stop.ThrowIfCancellationRequested();
@@ -200,6 +201,10 @@ static void Measure(Contender contender, int count, PointResult point, ScalingOp
             point.Failures.Add($"{what}: {e.Message}");
         }
     }
+    point.DatapathReasons = contender.DatapathReasons()
+        .Select(r => (r.Key, Delta: r.Value - reasonsBefore.GetValueOrDefault(r.Key)))
+        .Where(r => r.Delta > 0)
+        .ToDictionary(r => r.Key, r => r.Delta);
     try
     {
         point.EndpointChangeSeconds = contender.RemoveEndpoint(ports, measured, measured.Endpoints[^1])?.TotalSeconds;

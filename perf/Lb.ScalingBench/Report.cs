@@ -29,6 +29,9 @@ public sealed record PointResult(string Contender, int Services, int Repeat)
     public ClientSummary? HttpConcurrent { get; set; }
     public ClientSummary? Udp { get; set; }
     public List<string> Failures { get; } = [];
+
+    /// <summary>What the datapath counted during this point's client runs, by reason (Lb only): where a failed request's packets went.</summary>
+    public Dictionary<string, ulong> DatapathReasons { get; set; } = [];
 }
 
 /// <summary>Median, min and max over the repeats that produced the figure.</summary>
