@@ -130,7 +130,7 @@ public abstract class Contender : IAsyncDisposable
         {
             p.Kill(entireProcessTree: true);
             p.WaitForExit();
-            throw new TimeoutException($"{file} did not load within {limit.TotalSeconds:0} s");
+            throw new TimeoutException($"{file} did not finish within {limit.TotalSeconds:0.###} s");
         }
         p.WaitForExit();
         watch.Stop();
