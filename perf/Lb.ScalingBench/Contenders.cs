@@ -304,22 +304,60 @@ public sealed class LbXdpContender : Contender
             g.SelectMany(p => p.Endpoints).Distinct().Select(e => new Backend(e.Address, (ushort)e.Port)).ToEquatableArray(),
             ServicePolicy.Default with { Forwarding = _mode }));
 
-    /// <summary>The memlock bytes of every map pinned under this contender's pin root, as bpftool reports them.</summary>
+    /// <summary>
+    /// The memlock bytes of every map pinned under this contender's pin root and of every inner map
+    /// those hold (the per-service Maglev tables are not pinned themselves), as bpftool reports them.
+    /// </summary>
     public override long? BpfMemoryBytes()
     {
         using var maps = JsonDocument.Parse(Shell.Run("bpftool", "-j", "-f", "map", "show"));
-        long total = 0;
-        var found = 0;
+        var memlock = new Dictionary<long, long>();
+        var pinnedHere = new List<(long Id, string Path)>();
         foreach (var map in maps.RootElement.EnumerateArray())
         {
-            if (!map.TryGetProperty("pinned", out var pinned) || !pinned.EnumerateArray().Any(p => p.GetString()!.StartsWith(PinRoot + "/", StringComparison.Ordinal)))
-                continue;
-            total += map.GetProperty("bytes_memlock").GetInt64();
-            found++;
+            var id = map.GetProperty("id").GetInt64();
+            memlock[id] = map.GetProperty("bytes_memlock").GetInt64();
+            if (map.TryGetProperty("pinned", out var pinned))
+            {
+                var path = pinned.EnumerateArray().Select(p => p.GetString()!).FirstOrDefault(p => p.StartsWith(PinRoot + "/", StringComparison.Ordinal));
+                if (path is not null)
+                    pinnedHere.Add((id, path));
+            }
         }
-        if (found == 0)
+        if (pinnedHere.Count == 0)
             throw new InvalidOperationException($"bpftool shows no map pinned under {PinRoot}");
-        return total;
+        var counted = pinnedHere.Select(p => p.Id).ToHashSet();
+        foreach (var (_, path) in pinnedHere)
+        {
+            var type = Shell.Run("bpftool", "-j", "map", "show", "pinned", path);
+            if (!type.Contains("\"of_maps\"", StringComparison.Ordinal) && !type.Contains("_of_maps", StringComparison.Ordinal))
+                continue;
+            using var dump = JsonDocument.Parse(Shell.Run("bpftool", "-j", "map", "dump", "pinned", path));
+            foreach (var inner in InnerMapIds(dump.RootElement))
+                counted.Add(inner);
+        }
+        return counted.Sum(id => memlock.TryGetValue(id, out var bytes) ? bytes
+            : throw new InvalidOperationException($"map {id} held under {PinRoot} is missing from `bpftool map show`"));
+    }
+
+    /// <summary>
+    /// The inner map ids of a map-of-maps dump: bpftool prints each value either as "inner_map_id" or,
+    /// for an array of maps, as the raw four bytes of the id (little-endian hex strings).
+    /// </summary>
+    private static IEnumerable<long> InnerMapIds(JsonElement dump)
+    {
+        foreach (var entry in dump.EnumerateArray())
+        {
+            if (entry.TryGetProperty("inner_map_id", out var id) && id.ValueKind == JsonValueKind.Number)
+                yield return id.GetInt64();
+            else if (entry.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 4)
+            {
+                var bytes = value.EnumerateArray().Select(b => Convert.ToByte(b.GetString(), 16)).ToArray();
+                yield return BitConverter.ToUInt32(bytes);
+            }
+            else
+                throw new InvalidOperationException($"cannot read an inner map id from the bpftool dump entry {entry}");
+        }
     }
 
     public override Dictionary<string, ulong> DatapathReasons()
