@@ -28,7 +28,12 @@ def main(source: str, target: str) -> None:
     fig, axes = plt.subplots(2, 3, figsize=(16, 9))
     for ax, (key, title, log_y) in zip(axes.flat, PANELS):
         for name in contenders:
-            rows = sorted((r for r in results if r["contender"] == name), key=lambda r: r["services"])
+            # Plain routing installs nothing: its load time is not applicable, not failed.
+            rows = sorted((r for r in results if r["contender"] == name
+                           and (key != "loadSeconds" or r.get("loadApplicable", True))), key=lambda r: r["services"])
+            if not rows:
+                ax.plot([], [], marker="o", label=name)
+                continue
             xs = [r["services"] for r in rows]
             ys = [r[key]["median"] if r[key] else None for r in rows]
             line, = ax.plot([x for x, y in zip(xs, ys) if y is not None], [y for y in ys if y is not None], marker="o", label=name)
