@@ -227,8 +227,18 @@ public sealed partial class IpNeighbourKeeper : INeighbourKeeper
             && IPAddress.TryParse(value.GetString(), out address!);
     }
 
-    private (int Code, string Stdout, string Stderr) IpWithInput(string? input, params string[] args) =>
-        Shell.TryRunWithInput("ip", input, _namespace is null ? args : ["-n", _namespace, .. args]);
+    private (int Code, string Stdout, string Stderr) IpWithInput(string? input, params string[] args)
+    {
+        try
+        {
+            return Shell.TryRunWithInput("ip", input, _namespace is null ? args : ["-n", _namespace, .. args]);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            // No iproute2 on the node: logged by the caller like any failed command, and the apply goes on.
+            return (-1, "", $"cannot run ip: {e.Message}");
+        }
+    }
 
     private (int Code, string Stdout, string Stderr) Ip(params string[] args) => IpWithInput(null, args);
 
