@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Lb.Agent.Inspection;
+using Lb.Agent.Programming;
 using Lb.Native;
 using Microsoft.Extensions.Logging;
 
@@ -14,8 +15,8 @@ public static class DownCommand
         var pinRoot = CommonOptions.PinRoot();
         var statusFile = CommonOptions.StatusFile();
         var command = new Command("down",
-            "Detach Lb's XDP program from the interfaces and remove the maps and program Lb pinned. Other XDP programs and other pins are " +
-            "left alone. Established connections through Lb end with the flow table. Stop `lb run` first.")
+            "Detach Lb's XDP program from the interfaces and remove the maps and program Lb pinned, and the managed neighbour entries " +
+            "Lb created for its backends. Other XDP programs, other pins and other neighbour entries are left alone. Established connections through Lb end with the flow table. Stop `lb run` first.")
         {
             interfaces, pinRoot, statusFile,
         };
@@ -53,10 +54,23 @@ public static class DownCommand
                 Console.Error.WriteLine($"lb down: {e.Message}");
                 return LbCommandLine.ExitFailed;
             }
+            IReadOnlyCollection<NextHop> neighbours;
+            try
+            {
+                var keeper = new IpNeighbourKeeper(null, IpNeighbourKeeper.RecordPathFor(statusPath), loggerFactory.CreateLogger<IpNeighbourKeeper>());
+                neighbours = keeper.Created;
+                keeper.RemoveAll();
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"lb down: {e.Message}");
+                return LbCommandLine.ExitFailed;
+            }
             if (status is not null && SamePinRoot(status.PinRoot, root))
                 File.Delete(statusPath);
             Console.WriteLine($"detached from: {(result.DetachedInterfaces.Count == 0 ? "none" : string.Join(", ", result.DetachedInterfaces))}");
             Console.WriteLine($"removed pins: {(result.RemovedPins.Count == 0 ? "none" : string.Join(", ", result.RemovedPins))}");
+            Console.WriteLine($"removed neighbour entries: {(neighbours.Count == 0 ? "none" : string.Join(", ", neighbours))}");
             if (given.Length == 0 && targets.Count == 0)
                 Console.WriteLine("no interfaces given and no status file: nothing detached (pass --interface IF)");
             return LbCommandLine.ExitOk;

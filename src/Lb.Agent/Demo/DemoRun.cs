@@ -77,7 +77,6 @@ public sealed class DemoRun
             Say($"  balancer  {topology.BalancerNs,-18} l0 {Topology.BalancerV4}, {Topology.BalancerV6}; b0..b{BackendCount - 1} toward the backends");
             foreach (var b in topology.Backends)
                 Say($"  {b.Name} {b.Namespace,-18} e0 {b.AddressV4}, {b.AddressV6}");
-            Say("  the balancer's neighbours are permanent entries (XDP's FIB lookup does not resolve them)");
 
             foreach (var b in topology.Backends)
                 backends.Add(new BackendServer(b.Namespace, b.Name, HttpPort, [b.AddressV4, b.AddressV6], UdpPort));
@@ -106,13 +105,18 @@ public sealed class DemoRun
                 SnatAddressV6 = Topology.BalancerV6,
                 FlowTableCapacity = FlowTableCapacity,
             };
-            var programmer = new Programmer(datapath.Maps, new ProgrammerOptions { SnatAddressV4 = Topology.BalancerV4, SnatAddressV6 = Topology.BalancerV6 });
+            // The balancer's kernel has never talked to the backends: Lb asks it for managed neighbour entries,
+            // which XDP's FIB lookup needs. They go with the namespace, so they are recorded in memory only.
+            var neighbours = new IpNeighbourKeeper(topology.BalancerNs, recordPath: null);
+            var programmer = new Programmer(datapath.Maps, new ProgrammerOptions { SnatAddressV4 = Topology.BalancerV4, SnatAddressV6 = Topology.BalancerV6 },
+                neighbours: neighbours);
             var services = Services(topology.Backends);
             var state = DesiredState.Build(options, services);
             var applied = programmer.Apply(state);
             foreach (var service in services)
                 Say($"  service {service.Name}: {string.Join(", ", service.Frontends.Select(f => f.Key.ToString()))} -> {service.Backends.Count} backends ({string.Join(", ", service.Backends.Select(b => b.Identity))}), nat");
             Say($"  programmed: {applied.MapWrites} map writes, {applied.TablesBuilt} Maglev tables of {MaglevOptions.DefaultTableSize} slots, {applied.Duration.TotalMilliseconds:F1} ms");
+            Say($"  managed neighbour entries on the balancer for the backends' next hops: {string.Join(", ", neighbours.Created.Select(h => h.ToString()))}");
 
             Say($"step 3: traffic: {_settings.HttpRequests} HTTP requests (a new connection each) and {_settings.Datagrams} UDP datagrams (a new socket each), IPv4 and IPv6 alternating");
             var traffic = await SendTraffic(topology, cancellationToken);

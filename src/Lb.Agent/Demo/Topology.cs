@@ -10,7 +10,8 @@ namespace Lb.Agent.Demo;
 ///        fd5b:1::2            fd5b:1::1     198.18.(10+i).1    fd5b:(10+i)::2
 ///                                           fd5b:(10+i)::1     VIP on lo (for DSR)
 /// </code>
-/// The client routes the VIPs to the balancer; backends route everything back through it. Names are
+/// The client routes the VIPs to the balancer; backends route everything back through it. The balancer
+/// has no neighbour entries made for it: Lb's programmer asks for managed ones (IpNeighbourKeeper). Names are
 /// unique per instance (tests run in parallel), addresses are fixed (every namespace has its own
 /// stack). <see cref="DisposeAsync"/> deletes every namespace, which removes every veth with it.
 /// </summary>
@@ -104,26 +105,6 @@ public sealed class Topology : IAsyncDisposable
             PrepareEndpointInterface(b.Namespace, "e0");
         }
         PrepareEndpointInterface(ClientNs, "c0");
-        AddStaticNeighbours();
-    }
-
-    /// <summary>
-    /// Permanent neighbour entries on the balancer for the client and every backend. bpf_fib_lookup
-    /// answers NO_NEIGH for an unresolved neighbour, and the kernel never resolves one for a dsr-l2 frame
-    /// that the XDP program passes untouched, so without these the first flows (and all of dsr-l2) would
-    /// leave through the kernel or not at all. `replace` keeps this idempotent.
-    /// </summary>
-    public void AddStaticNeighbours()
-    {
-        var clientMac = MacOf(ClientNs, "c0");
-        Ip(BalancerNs, "neigh", "replace", ClientV4.ToString(), "lladdr", clientMac, "dev", "l0", "nud", "permanent");
-        Ip(BalancerNs, "-6", "neigh", "replace", ClientV6.ToString(), "lladdr", clientMac, "dev", "l0", "nud", "permanent");
-        foreach (var b in Backends)
-        {
-            var mac = MacOf(b.Namespace, "e0");
-            Ip(BalancerNs, "neigh", "replace", b.AddressV4.ToString(), "lladdr", mac, "dev", b.BalancerInterface, "nud", "permanent");
-            Ip(BalancerNs, "-6", "neigh", "replace", b.AddressV6.ToString(), "lladdr", mac, "dev", b.BalancerInterface, "nud", "permanent");
-        }
     }
 
     /// <summary>The MAC address of <paramref name="dev"/> in <paramref name="ns"/> (`ip -br link`: name, state, address, flags).</summary>

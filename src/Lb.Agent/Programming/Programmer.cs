@@ -31,6 +31,7 @@ public sealed partial class Programmer
     private readonly ProgrammerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly INeighbourKeeper? _neighbours;
     private readonly MapContents _contents;
     private readonly Lock _applyLock = new();
     private readonly List<PendingTable> _pendingTables = [];
@@ -46,8 +47,11 @@ public sealed partial class Programmer
     /// A programmer for <paramref name="maps"/>. It reads what the maps hold, including the pinned names
     /// record (<see cref="RestoredIds"/>); its first apply writes the whole target and removes whatever the
     /// maps hold beyond it (entries of services dropped while no agent ran), later ones only the difference.
+    /// With <paramref name="neighbours"/>, every backend's next hop gets a neighbour entry before the backend
+    /// is written, and entries no backend needs any more go after the deletions (docs/programmer.md).
     /// </summary>
-    public Programmer(LbMaps maps, ProgrammerOptions? options = null, ILogger<Programmer>? logger = null, TimeProvider? time = null)
+    public Programmer(LbMaps maps, ProgrammerOptions? options = null, ILogger<Programmer>? logger = null, TimeProvider? time = null,
+        INeighbourKeeper? neighbours = null)
     {
         ArgumentNullException.ThrowIfNull(maps);
         _options = options ?? ProgrammerOptions.Default;
@@ -57,6 +61,7 @@ public sealed partial class Programmer
         _maps = maps;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
+        _neighbours = neighbours;
         _contents = MapContents.Read(maps);
         RestoredIds = ToIdAssignment(_contents);
         LogStarted(_logger, _contents.ServiceNames.Count, _contents.BackendNames.Count, _contents.Services.Count, _contents.Tables.Count);
@@ -117,6 +122,10 @@ public sealed partial class Programmer
                 return Complete(target, "no changes", fullSync, start);
             }
 
+            // Before any backend is visible, so the kernel is resolving its next hop when the first packet comes;
+            // the previous snapshot's backends are kept until the deletions below are written.
+            _neighbours?.Keep(BackendAddresses(fullSync ? DesiredState.Empty : _applied, target));
+
             StateChange? current = null;
             try
             {
@@ -155,8 +164,19 @@ public sealed partial class Programmer
 
             _applied = target;
             _fullSyncPending = false;
+            _neighbours?.Keep(BackendAddresses(DesiredState.Empty, target));
             return Complete(target, fullSync ? $"full sync: {diff}" : diff.ToString(), fullSync, start);
         }
+    }
+
+    private static HashSet<IPAddress> BackendAddresses(DesiredState previous, DesiredState target)
+    {
+        var addresses = new HashSet<IPAddress>();
+        foreach (var backend in previous.BackendsById.Values)
+            addresses.Add(backend.Backend.Address);
+        foreach (var backend in target.BackendsById.Values)
+            addresses.Add(backend.Backend.Address);
+        return addresses;
     }
 
     private ApplyResult Complete(DesiredState target, string changes, bool fullSync, long start)

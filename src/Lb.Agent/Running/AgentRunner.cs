@@ -98,7 +98,9 @@ public sealed class AgentRunner : IAdminSource
                 FlowTableCapacity = config.Datapath.FlowTableCapacity,
                 MaglevTableSize = config.Datapath.Maglev.TableSize,
             }, _loggerFactory.CreateLogger<LbDatapath>());
-            _programmer = new Programmer(_datapath.Maps, ProgrammerOptions.Default, _loggerFactory.CreateLogger<Programmer>(), _time);
+            // The record outlives the agent, like the maps: the next `lb run` removes what it no longer needs, `lb down` the rest.
+            var neighbours = new IpNeighbourKeeper(null, IpNeighbourKeeper.RecordPathFor(_options.StatusFile), _loggerFactory.CreateLogger<IpNeighbourKeeper>());
+            _programmer = new Programmer(_datapath.Maps, ProgrammerOptions.Default, _loggerFactory.CreateLogger<Programmer>(), _time, neighbours);
             var restored = _programmer.RestoredIds;
             if (restored.ServiceIds.Count > 0)
                 AgentLog.Adopted(_logger, restored.ServiceIds.Count, restored.BackendIds.Count);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Lb.Agent.Demo;
+using Lb.Agent.Programming;
 using Lb.Native;
 
 namespace Lb.Agent.Tests.Cli;
@@ -218,7 +219,7 @@ public sealed class RunCommandTests
     }
 
     [Fact]
-    public async Task Down_AfterRun_InterfacesAsBeforeAndPinsRemoved()
+    public async Task Down_AfterRun_InterfacesAsBeforeAndPinsAndNeighbourEntriesRemoved()
     {
         await using var scenario = AgentScenario.Create();
         scenario.Files.WriteConfig(scenario.Config());
@@ -230,6 +231,9 @@ public sealed class RunCommandTests
             Assert.All(scenario.Topology.BalancerInterfaces, i => Assert.NotEqual(0u, ProgramOn(ns, i)));
             await agent.StopCleanly();
         }
+        // lb run asked for a managed entry per backend next hop, and they outlive it, as the program does.
+        var backendHops = scenario.Topology.Backends.SelectMany(b => new[] { $"{b.AddressV4} dev {b.BalancerInterface}", $"{b.AddressV6} dev {b.BalancerInterface}" }).Order().ToList();
+        Assert.Equal(backendHops, ManagedNeighbours(ns));
 
         var status = await AgentProcess.RunToEnd("status", "--pin-root", scenario.Files.PinRoot, "--status-file", scenario.Files.StatusFile, "--output", "json");
         Assert.True(status.ExitCode == 0, status.Stderr);
@@ -245,8 +249,18 @@ public sealed class RunCommandTests
         Assert.Equal(linksBefore, Links(ns));
         Assert.False(Directory.Exists(scenario.Files.PinRoot));
         Assert.False(File.Exists(scenario.Files.StatusFile));
+        Assert.Empty(ManagedNeighbours(ns));
+        Assert.False(File.Exists(IpNeighbourKeeper.RecordPathFor(scenario.Files.StatusFile)));
         var list = await AgentProcess.RunToEnd("service", "list", "--pin-root", scenario.Files.PinRoot);
         Assert.Equal(3, list.ExitCode);
+    }
+
+    /// <summary>The managed neighbour entries of a namespace, as sorted "ADDRESS dev DEVICE".</summary>
+    private static List<string> ManagedNeighbours(string ns)
+    {
+        using var json = JsonDocument.Parse(Topology.Ip(ns, "-j", "neigh", "show"));
+        return json.RootElement.EnumerateArray().Where(n => n.TryGetProperty("managed", out _))
+            .Select(n => $"{n.GetProperty("dst").GetString()} dev {n.GetProperty("dev").GetString()}").Order().ToList();
     }
 
     /// <summary>The XDP program id on an interface of a namespace (0: none).</summary>

@@ -15,7 +15,7 @@ namespace Lb.EndToEnd.Tests.Infrastructure;
 /// each running a <see cref="BackendServer"/> on port 80 (TCP, and UDP on its own addresses and the
 /// VIPs); lb_xdp loaded with its own pin root /sys/fs/bpf/lb-e2e-&lt;id&gt; and attached in native mode
 /// to every balancer interface; for dsr-ipip, lb_decap on each backend's e0. The service "web" is
-/// programmed through <see cref="Programmer"/>. Dispose removes the namespaces (and with their veths the
+/// programmed through <see cref="Programmer"/>, which also keeps the balancer's neighbour entries. Dispose removes the namespaces (and with their veths the
 /// attachments) and the pin root, also when setting up failed half-way.
 /// </summary>
 public abstract class BalancerFixture : IAsyncLifetime
@@ -52,6 +52,9 @@ public abstract class BalancerFixture : IAsyncLifetime
     public string PinRoot { get; private set; } = "";
 
     public IReadOnlyList<BackendServer> Servers => _servers;
+
+    /// <summary>The managed neighbour entries the programmer keeps on the balancer.</summary>
+    public IpNeighbourKeeper Neighbours { get; private set; } = null!;
 
     public LbMaps Maps => _datapath?.Maps ?? throw new InvalidOperationException("the datapath is not loaded");
 
@@ -106,13 +109,16 @@ public abstract class BalancerFixture : IAsyncLifetime
                 InNamespace.Run(b.Namespace, AttachDecap);
         }
 
+        // The topology has no neighbour entries on the balancer: the programmer has the kernel keep managed ones
+        // for the backends' next hops, as `lb run` does. They go with the namespace.
+        Neighbours = new IpNeighbourKeeper(Topology.BalancerNs, recordPath: null);
         _programmer = new Programmer(_datapath.Maps, new ProgrammerOptions
         {
             SnatAddressV4 = Topology.BalancerV4,
             SnatAddressV6 = Topology.BalancerV6,
             // Short enough that a 5-tuple the client reuses after TIME_WAIT (60 s) is scheduled afresh.
             FlowTimeout = TimeSpan.FromSeconds(30),
-        });
+        }, neighbours: Neighbours);
         Apply(Web());
     }
 
