@@ -267,12 +267,13 @@ public sealed class LbXdpContender : Contender
                     return attachment.ProgramId;
                 });
         }
+        // Managed neighbour entries for the backends' next hops, as `lb run` keeps them (they go with the namespace).
         _programmer = new Programmer(_datapath.Maps, new ProgrammerOptions
         {
             SnatAddressV4 = Topology.BalancerV4,
             SnatAddressV6 = Topology.BalancerV6,
             FlowTimeout = TimeSpan.FromSeconds(30),
-        });
+        }, neighbours: new IpNeighbourKeeper(Topology.BalancerNs, recordPath: null));
     }
 
     public string PinRoot { get; }
