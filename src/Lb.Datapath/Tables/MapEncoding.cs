@@ -5,13 +5,15 @@ using Lb.Core.Model;
 using Lb.Core.State;
 using Lb.Datapath.Abi;
 
-namespace Lb.Agent.Programming;
+namespace Lb.Datapath.Tables;
 
 /// <summary>
 /// The desired state as map entries: every key and value the programmer writes is made here, from the
-/// snapshot and the options, so "what should this entry hold" has one answer.
+/// snapshot and the options, so "what should this entry hold" has one answer. It lives beside the ABI
+/// because two writers use it: the programmer (BPF maps) and <see cref="InMemoryTables"/> (the managed
+/// engine's tables in tests and benchmarks).
 /// </summary>
-internal static class MapEncoding
+public static class MapEncoding
 {
     public static LbFamily Family(AddressFamily family) => family switch
     {
@@ -82,15 +84,17 @@ internal static class MapEncoding
     public static IEnumerable<LbSrcRangeKey> SourceRanges(DesiredState state) =>
         state.ServicesById.Values.SelectMany(s => s.Service.Policy.SourceRanges.Select(n => SourceRange(s.Id, n)));
 
-    public static LbDatapathConfig Config(DatapathOptions datapath, ProgrammerOptions options, IPAddress? snatV4, IPAddress? snatV6) => new()
+    /// <summary>lb_config[0]: the datapath options plus the programmer's NAT port range, MTU and flow timeout, and Lb's own addresses.</summary>
+    public static LbDatapathConfig Config(DatapathOptions datapath, ushort natPortMin, ushort natPortMax, ushort mtu, TimeSpan flowTimeout,
+        IPAddress? snatV4, IPAddress? snatV6) => new()
     {
         FlowHashSeed = FlowHash.DeriveSeed(datapath.Maglev.Seed),
         MaglevSize = datapath.Maglev.TableSize,
-        NatPortMin = options.NatPortMin,
-        NatPortMax = options.NatPortMax,
-        Mtu = options.Mtu,
+        NatPortMin = natPortMin,
+        NatPortMax = natPortMax,
+        Mtu = mtu,
         Flags = 0,
-        FlowTimeoutNs = checked((ulong)options.FlowTimeout.Ticks * 100),
+        FlowTimeoutNs = checked((ulong)flowTimeout.Ticks * 100),
         SnatV4 = snatV4 is null ? default : LbAddress.FromIPAddress(snatV4),
         SnatV6 = snatV6 is null ? default : LbAddress.FromIPAddress(snatV6),
     };

@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace Lb.Agent.Programming;
+namespace Lb.Datapath.Tables;
 
 /// <summary>
-/// Equality of ABI structs as the kernel sees them: every byte, padding included. (The default struct
-/// equality falls back to reflection for these, and would not see padding as the hash map does.)
+/// Equality of ABI structs as a BPF hash map sees them: every byte, padding included. Used per packet by
+/// <see cref="InMemoryTables"/>, so it neither boxes nor allocates.
 /// </summary>
-internal sealed class Bytewise<T> : IEqualityComparer<T> where T : unmanaged
+public sealed class Bytewise<T> : IEqualityComparer<T> where T : unmanaged
 {
     public static Bytewise<T> Instance { get; } = new();
 
