@@ -28,20 +28,28 @@ public sealed class InMemoryTables : IDatapathTables
     private LbDatapathConfig _config;
     private bool _hasConfig;
 
-    public InMemoryTables(int flowCapacity = (int)LbLimits.DefaultFlows, int affinityCapacity = (int)LbLimits.DefaultAffinity)
+    /// <param name="flowCapacity">max_entries of lb_flows.</param>
+    /// <param name="affinityCapacity">max_entries of lb_affinity.</param>
+    /// <param name="revNatCapacity">max_entries of lb_rev_nat; the loader sizes it as lb_flows (the default).</param>
+    public InMemoryTables(int flowCapacity = (int)LbLimits.DefaultFlows, int affinityCapacity = (int)LbLimits.DefaultAffinity, int? revNatCapacity = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(flowCapacity);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(affinityCapacity);
         FlowCapacity = flowCapacity;
         AffinityCapacity = affinityCapacity;
+        RevNatCapacity = revNatCapacity ?? flowCapacity;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(RevNatCapacity, nameof(revNatCapacity));
         // Sized up front (bounded by a modest initial size) so inserts on the packet path do not grow the tables.
         _flows = new Dictionary<LbFlowKey, LbFlow>(Math.Min(flowCapacity, 1 << 16), Bytewise<LbFlowKey>.Instance);
-        _revNat = new Dictionary<LbFlowKey, LbRevNat>(Math.Min(flowCapacity, 1 << 16), Bytewise<LbFlowKey>.Instance);
+        _revNat = new Dictionary<LbFlowKey, LbRevNat>(Math.Min(RevNatCapacity, 1 << 16), Bytewise<LbFlowKey>.Instance);
         _affinity = new Dictionary<LbAffinityKey, LbAffinity>(Math.Min(affinityCapacity, 1 << 16), Bytewise<LbAffinityKey>.Instance);
     }
 
-    /// <summary>max_entries of lb_flows and lb_rev_nat.</summary>
+    /// <summary>max_entries of lb_flows.</summary>
     public int FlowCapacity { get; }
+
+    /// <summary>max_entries of lb_rev_nat.</summary>
+    public int RevNatCapacity { get; }
 
     /// <summary>max_entries of lb_affinity.</summary>
     public int AffinityCapacity { get; }
@@ -213,9 +221,9 @@ public sealed class InMemoryTables : IDatapathTables
     public bool TryGetRevNat(in LbFlowKey key, out LbRevNat revNat) => _revNat.TryGetValue(key, out revNat);
 
     public bool InsertRevNat(in LbFlowKey key, in LbRevNat revNat) =>
-        _revNat.Count < FlowCapacity && _revNat.TryAdd(key, revNat);
+        _revNat.Count < RevNatCapacity && _revNat.TryAdd(key, revNat);
 
-    public bool UpdateRevNat(in LbFlowKey key, in LbRevNat revNat) => Update(_revNat, key, revNat, FlowCapacity);
+    public bool UpdateRevNat(in LbFlowKey key, in LbRevNat revNat) => Update(_revNat, key, revNat, RevNatCapacity);
 
     public void DeleteRevNat(in LbFlowKey key) => _revNat.Remove(key);
 
