@@ -50,14 +50,16 @@ public sealed class FixtureNextHop : INextHop
     public NextHopOutcome Resolve(in NextHopQuery query, out NextHop nextHop)
     {
         nextHop = default;
-        foreach (var route in _routes)
+        for (var r = 0; r < _routes.Length; r++)
         {
+            ref readonly var route = ref _routes[r];
             if (route.Family != query.Family || !InPrefix(route.Network, query.Destination, route.PrefixLength))
                 continue;
             if (query.TotalLength > Mtu)
                 return NextHopOutcome.Failed;
-            foreach (var neighbour in _neighbours)
+            for (var n = 0; n < _neighbours.Length; n++)
             {
+                ref readonly var neighbour = ref _neighbours[n];
                 if (neighbour.Ifindex == route.Ifindex && neighbour.Family == query.Family && neighbour.Address.Equals(query.Destination))
                 {
                     nextHop.Ifindex = route.Ifindex;
