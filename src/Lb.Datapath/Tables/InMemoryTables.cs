@@ -54,6 +54,19 @@ public sealed class InMemoryTables : IDatapathTables
     /// <summary>max_entries of lb_affinity.</summary>
     public int AffinityCapacity { get; }
 
+    // ---- What the static tables hold (for comparing with the maps the programmer wrote) ----
+
+    public IReadOnlyDictionary<LbServiceKey, LbService> Services => _services;
+
+    public IReadOnlyDictionary<uint, LbBackend> Backends => _backends;
+
+    public IReadOnlyCollection<uint> MaglevKeys => _maglev.Keys;
+
+    /// <summary>The inner table at lb_maglev[<paramref name="maglevKey"/>]; empty when there is none.</summary>
+    public ReadOnlySpan<uint> MaglevTable(uint maglevKey) => _maglev.TryGetValue(maglevKey, out var table) ? table : [];
+
+    public IReadOnlyList<LbSrcRangeKey> SourceRanges => _sourceRanges;
+
     public int FlowCount => _flows.Count;
 
     public int RevNatCount => _revNat.Count;
