@@ -2,6 +2,7 @@ using Lb.Core.Maglev;
 using Lb.Core.Model;
 using Lb.Core.State;
 using Lb.Datapath.Abi;
+using Lb.Datapath.Tables;
 using Lb.Native;
 
 namespace Lb.Agent.Programming;

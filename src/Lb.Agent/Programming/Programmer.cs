@@ -4,6 +4,7 @@ using Lb.Core.Maglev;
 using Lb.Core.Model;
 using Lb.Core.State;
 using Lb.Datapath.Abi;
+using Lb.Datapath.Tables;
 using Lb.Native;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -250,7 +251,7 @@ public sealed partial class Programmer
 
     private void WriteConfig(DesiredState target, IPAddress? snatV4, IPAddress? snatV6)
     {
-        var config = MapEncoding.Config(target, _options, snatV4, snatV6);
+        var config = MapEncoding.Config(target, _options.NatPortMin, _options.NatPortMax, _options.Mtu, _options.FlowTimeout, snatV4, snatV6);
         if (Bytewise<LbDatapathConfig>.Same(_contents.Config, config))
             return;
         _maps.Config.Update(0, config);

@@ -5,13 +5,15 @@ using Lb.Core.Model;
 using Lb.Core.State;
 using Lb.Datapath.Abi;
 
-namespace Lb.Agent.Programming;
+namespace Lb.Datapath.Tables;
 
 /// <summary>
 /// The desired state as map entries: every key and value the programmer writes is made here, from the
-/// snapshot and the options, so "what should this entry hold" has one answer.
+/// snapshot and the options, so "what should this entry hold" has one answer. It lives beside the ABI
+/// because two writers use it: the programmer (BPF maps) and <see cref="InMemoryTables"/> (the managed
+/// engine's tables in tests and benchmarks).
 /// </summary>
-internal static class MapEncoding
+public static class MapEncoding
 {
     public static LbFamily Family(AddressFamily family) => family switch
     {
@@ -86,21 +88,23 @@ internal static class MapEncoding
         state.ServicesById.Values.SelectMany(s => s.Service.Policy.SourceRanges.Select(n => SourceRange(s.Id, n)));
 
     /// <summary>
-    /// The lb_config value. <see cref="LbConfigFlags.KeepClientNat"/> when some nat service of
+    /// The lb_config value: the snapshot's options, the programmer's NAT port range, MTU and flow timeout,
+    /// and Lb's own addresses. <see cref="LbConfigFlags.KeepClientNat"/> when some nat service of
     /// <paramref name="state"/> keeps client addresses: only then may a reply be addressed to something
     /// other than the SNAT address, and the program must look every packet up in lb_rev_nat.
     /// </summary>
-    public static LbDatapathConfig Config(DesiredState state, ProgrammerOptions options, IPAddress? snatV4, IPAddress? snatV6) => new()
+    public static LbDatapathConfig Config(DesiredState state, ushort natPortMin, ushort natPortMax, ushort mtu, TimeSpan flowTimeout,
+        IPAddress? snatV4, IPAddress? snatV6) => new()
     {
         FlowHashSeed = FlowHash.DeriveSeed(state.Options.Maglev.Seed),
         MaglevSize = state.Options.Maglev.TableSize,
-        NatPortMin = options.NatPortMin,
-        NatPortMax = options.NatPortMax,
-        Mtu = options.Mtu,
+        NatPortMin = natPortMin,
+        NatPortMax = natPortMax,
+        Mtu = mtu,
         Flags = state.ServicesById.Values.Any(s => s.Service.Policy.Forwarding == ForwardingMode.Nat && KeepsClient(s))
             ? LbConfigFlags.KeepClientNat
             : LbConfigFlags.None,
-        FlowTimeoutNs = checked((ulong)options.FlowTimeout.Ticks * 100),
+        FlowTimeoutNs = checked((ulong)flowTimeout.Ticks * 100),
         SnatV4 = snatV4 is null ? default : LbAddress.FromIPAddress(snatV4),
         SnatV6 = snatV6 is null ? default : LbAddress.FromIPAddress(snatV6),
     };
