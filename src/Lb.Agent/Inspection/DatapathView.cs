@@ -64,7 +64,8 @@ public static class DatapathInspector
         var backends = new Dictionary<uint, List<BackendView>>();
         foreach (var id in maps.Backends.Keys().ToList())
         {
-            if (!maps.Backends.TryLookup(id, out var backend))
+            // lb_backends is an array: every id has an entry, and a free one is all zeros (family 0).
+            if (!maps.Backends.TryLookup(id, out var backend) || backend.Family == default)
                 continue;
             if (!backends.TryGetValue(backend.ServiceId, out var list))
                 backends[backend.ServiceId] = list = [];
