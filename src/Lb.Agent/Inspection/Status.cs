@@ -35,6 +35,11 @@ public sealed record AgentStatus
     /// <summary>The last time a change reached the maps.</summary>
     public DateTimeOffset? LastApplied { get; init; }
     public long Generation { get; init; }
+    /// <summary>
+    /// Each programmed frontend's kind (LoadBalancer, ExternalIP, NodePort, Static), keyed by its
+    /// <c>address:port/protocol</c>: the maps hold no kinds, and `lb service list` shows them from here.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> FrontendKinds { get; init; } = new Dictionary<string, string>();
     public int Services { get; init; }
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)

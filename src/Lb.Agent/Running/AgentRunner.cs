@@ -144,6 +144,7 @@ public sealed class AgentRunner : IAdminSource
                 LastApplied = _time.GetUtcNow(),
                 Generation = first.Generation,
                 Services = first.ServicesById.Count,
+                FrontendKinds = FrontendKinds(first),
             };
             WriteStatus();
 
@@ -252,6 +253,11 @@ public sealed class AgentRunner : IAdminSource
         return true;
     }
 
+    private static Dictionary<string, string> FrontendKinds(DesiredState state) =>
+        state.ServicesById.Values.SelectMany(s => s.Service.Frontends)
+            .GroupBy(f => f.Key.ToString())
+            .ToDictionary(g => g.Key, g => g.First().Kind.ToString());
+
     private void Record(string result, DateTimeOffset at, IReadOnlyList<string> errors)
     {
         _metrics.RecordUpdate(result, at);
@@ -264,6 +270,7 @@ public sealed class AgentRunner : IAdminSource
             LastApplied = result == "applied" ? at : status.LastApplied,
             Generation = _current.Generation,
             Services = _current.ServicesById.Count,
+            FrontendKinds = FrontendKinds(_current),
         };
         WriteStatus();
     }

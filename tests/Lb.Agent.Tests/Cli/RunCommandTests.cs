@@ -43,12 +43,13 @@ public sealed class RunCommandTests
             await agent.WaitForEvent(3012);
             Assert.Equal(2, agent.Count(3004));
 
-            var (code, stdout, stderr) = await AgentProcess.RunToEnd("service", "list", "--pin-root", scenario.Files.PinRoot, "--output", "json");
+            var (code, stdout, stderr) = await AgentProcess.RunToEnd("service", "list", "--pin-root", scenario.Files.PinRoot, "--status-file", scenario.Files.StatusFile, "--output", "json");
             Assert.True(code == 0, stderr);
             using var rows = JsonDocument.Parse(stdout);
             var api = rows.RootElement.EnumerateArray().Single(r => r.GetProperty("service").GetString() == "api");
             Assert.Equal($"{Topology.VipV4}:81/tcp", api.GetProperty("frontend").GetString());
-            Assert.Equal("nat", api.GetProperty("type").GetString());
+            Assert.Equal("Static", api.GetProperty("type").GetString());
+            Assert.Equal("nat", api.GetProperty("forwarding").GetString());
             var backend = Assert.Single(api.GetProperty("backends").EnumerateArray());
             Assert.Equal($"{scenario.Topology.Backends[1].AddressV4}:81", backend.GetProperty("address").GetString() + ":" + backend.GetProperty("port").GetInt32());
             Assert.Equal("active", backend.GetProperty("state").GetString());
