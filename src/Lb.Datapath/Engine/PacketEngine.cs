@@ -72,16 +72,17 @@ public sealed class PacketEngine
         if (reason != 0)
             return reason;
 
+        if (!_tables.TryGetConfig(out var config))
+            return LbReason.PassNoService;
+
         // 2. A backend's reply to a NAT flow, before the service lookup: the SNAT address may itself be a frontend address.
-        if (_tables.TryGetRevNat(packet.Key, out var revNat))
+        if (MaybeReply(config, packet.Key) && _tables.TryGetRevNat(packet.Key, out var revNat))
             return NatReply(frame, packet, packet.Key, ref revNat, context, out egress);
 
         // 3. The service.
         if (!TryLookupService(packet.Key, out var service))
             return LbReason.PassNoService;
         _tables.CountServicePacket(service.Id, packet.FrameLength);
-        if (!_tables.TryGetConfig(out var config))
-            return LbReason.PassNoService;
 
         // 4. Source ranges.
         if ((service.Flags & LbServiceFlags.SrcRanges) != 0 && !SourceRangeAllowed(service.Id, packet.Key))
@@ -114,8 +115,12 @@ public sealed class PacketEngine
         egress = 0;
         if (packet.Ttl <= 1)
             return LbReason.PassTtlExpired;
-        revNat.LastSeenNs = _clock.NowNanoseconds();
-        _tables.UpdateRevNat(key, revNat);
+        var now = _clock.NowNanoseconds();
+        if (revNat.LastSeenNs != now)
+        {
+            revNat.LastSeenNs = now;
+            _tables.UpdateRevNat(key, revNat);
+        }
         NatRewrite(frame, packet, revNat.Vip, revNat.Client, revNat.VipPort, revNat.ClientPort);
         var query = Query(packet, context, revNat.Vip, revNat.Client, packet.Key.Proto, revNat.VipPort, revNat.ClientPort, packet.IpLength);
         return Forward(frame, query, context, out egress);
@@ -164,6 +169,15 @@ public sealed class PacketEngine
         return backend.ServiceId == serviceId && backend.Family == family;
     }
 
+    /// <summary>
+    /// lb_maybe_reply: whether a packet may be a backend's reply to a NAT flow, to be looked up in lb_rev_nat. With SNAT
+    /// every reply is addressed to Lb's own address of its family; only when some nat service keeps the client address
+    /// (<see cref="LbConfigFlags.KeepClientNat"/>) are replies addressed to clients, that is to anything.
+    /// </summary>
+    private static bool MaybeReply(in LbDatapathConfig config, in LbFlowKey key) =>
+        (config.Flags & LbConfigFlags.KeepClientNat) != 0
+        || (key.Family == LbFamily.IPv4 ? key.Daddr.V4 == config.SnatV4.V4 : key.Daddr.Equals(config.SnatV6));
+
     /// <summary>lb_fresh: younger than the timeout, or stamped at or after now (another writer read the clock later).</summary>
     private static bool Fresh(ulong now, ulong stamp, ulong timeout) => stamp >= now || now - stamp < timeout;
 
@@ -182,8 +196,12 @@ public sealed class PacketEngine
             return false;
         if (!TryGetUsableBackend(flow.BackendId, service.Id, tuple.Family, out backend))
             return false;
-        flow.LastSeenNs = now;
-        _tables.UpdateFlow(tuple, flow);
+        // The coarse clock moves once a tick: most packets of a busy flow find the stamp current and write nothing.
+        if (flow.LastSeenNs != now)
+        {
+            flow.LastSeenNs = now;
+            _tables.UpdateFlow(tuple, flow);
+        }
         natPort = flow.NatPort;
         return true;
     }
@@ -245,8 +263,13 @@ public sealed class PacketEngine
             return false;
         if (!TryGetUsableBackend(affinity.BackendId, service.Id, tuple.Family, out backend) || backend.State != LbBackendState.Active)
             return false;
-        affinity.LastUsedNs = now;
-        _tables.UpdateAffinity(key, affinity);
+        // lb_affinity_lookup stores the stamp unconditionally into the value it points at; storing an equal
+        // stamp changes nothing, so here an unchanged stamp spares the table write.
+        if (affinity.LastUsedNs != now)
+        {
+            affinity.LastUsedNs = now;
+            _tables.UpdateAffinity(key, affinity);
+        }
         backendId = affinity.BackendId;
         return true;
     }

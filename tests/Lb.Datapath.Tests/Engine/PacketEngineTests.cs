@@ -4,6 +4,7 @@ using Lb.Core.Model;
 using Lb.Datapath.Abi;
 using Lb.Datapath.Engine;
 using Lb.Datapath.Tables;
+using Lb.Testing;
 using Lb.Testing.Fixtures;
 using static Lb.Testing.Fixtures.GoldenFixtures;
 
@@ -95,6 +96,63 @@ public sealed class PacketEngineTests
         Assert.True(chosen.Count > 1, "40 random picks over three backends should not all land on one");
     }
 
+    private static Service KeepClientWeb(FamilyAddresses net) =>
+        Web(net, policy: ServicePolicy.Default with { ExternalTrafficPolicy = TrafficPolicy.Local });
+
+    /// <summary>A keep-client nat flow's SYN, then the backend's SYN-ACK to the client (not to Lb's SNAT address) with the config <paramref name="flags"/>.</summary>
+    private (LbReason Reason, byte[] Output, byte[] SynAck, byte[] ToClient, int RevNatEntries) KeepClientReply(FamilyAddresses net, ushort clientPort, Func<LbConfigFlags, LbConfigFlags> flags)
+    {
+        var service = KeepClientWeb(net);
+        var (engine, tables) = Create(service, config: c => c with { Flags = flags(c.Flags) });
+        var syn = Syn(net, clientPort);
+        var backend = new FixtureScript("keep-client", "the backend the SYN gets", Options, service).Pick(syn);
+        Assert.Equal(LbReason.FwdRedirect, EngineRun.Run(engine, tables, syn.Bytes(), _network.ClientSideIfindex).Verdict.Reason);
+        var synAck = FromBackend(backend, net.Client, clientPort, TcpFlags.Syn | TcpFlags.Ack);
+
+        var (verdict, output, _) = EngineRun.Run(engine, tables, synAck.Bytes(), _network.BackendSideIfindex);
+
+        return (verdict.Reason, output, synAck.Bytes(), ToClient(synAck, net, clientPort).Bytes(), tables.RevNatCount);
+    }
+
+    [Theory]
+    [InlineData("v4")]
+    [InlineData("v6")]
+    public void Process_ReplyToClientWithoutKeepClientNatFlag_IsNotReverseTranslated(string family)
+    {
+        var net = family == "v4" ? FixtureNetwork.V4 : FixtureNetwork.V6;
+
+        var (reason, output, synAck, _, revNatEntries) = KeepClientReply(net, 46401, f => f & ~LbConfigFlags.KeepClientNat);
+
+        // lb_maybe_reply: without the flag only packets to the SNAT address probe lb_rev_nat, so the entry the SYN made is
+        // not looked at and the SYN-ACK goes on to the service lookup, which it does not match.
+        Assert.Equal(1, revNatEntries);
+        Assert.Equal(LbReason.PassNoService, reason);
+        Assert.Equal(synAck, output);
+    }
+
+    [Theory]
+    [InlineData("v4")]
+    [InlineData("v6")]
+    public void Process_ReplyToClientWithKeepClientNatFlag_IsReverseTranslated(string family)
+    {
+        var net = family == "v4" ? FixtureNetwork.V4 : FixtureNetwork.V6;
+
+        var (reason, output, _, toClient, _) = KeepClientReply(net, 46402, f => f | LbConfigFlags.KeepClientNat);
+
+        Assert.Equal(LbReason.FwdRedirect, reason);
+        Assert.Equal(toClient, output);
+    }
+
+    [Fact]
+    public void Config_KeepClientNatService_SetsTheKeepClientNatFlag()
+    {
+        var state = Lb.Core.State.DesiredState.Build(Options, [KeepClientWeb(FixtureNetwork.V4)]);
+
+        var config = FixtureTables.Config(state, TimeSpan.FromSeconds(300));
+
+        Assert.Equal(LbConfigFlags.KeepClientNat, config.Flags & LbConfigFlags.KeepClientNat);
+    }
+
     [Fact]
     public void Process_FrameOutsideItsBuffer_IsRefusedWithAClearError()
     {
@@ -179,7 +237,7 @@ public sealed class TimeProviderClockTests
         var second = TimeProviderClock.System.NowNanoseconds();
 
         Assert.True(second >= first);
-        // On Linux the Stopwatch is CLOCK_MONOTONIC in nanoseconds: the clock bpf_ktime_get_ns reads.
+        // On Linux the Stopwatch is CLOCK_MONOTONIC in nanoseconds (bpf_ktime_get_ns; the XDP program stamps with the coarse clock).
         if (OperatingSystem.IsLinux())
             Assert.True(TimeProviderClock.SystemIsNanoseconds);
     }
