@@ -21,6 +21,7 @@ public sealed class InteropLayoutTests
         .Include("<sched.h>")
         .Include("<net/if.h>")
         .Include("<sys/mman.h>")
+        .Include("<time.h>")
         .Struct(typeof(Interop.Libbpf.BpfObjectOpenOpts), "struct bpf_object_open_opts",
             new Dictionary<string, string?> { ["UnusedAttachProgFd"] = null })
         .Struct(typeof(Interop.Libbpf.BpfXdpAttachOpts), "struct bpf_xdp_attach_opts")
@@ -36,6 +37,7 @@ public sealed class InteropLayoutTests
         .Size(typeof(Interop.Libbpf.ObjectName), "char[BPF_OBJ_NAME_LEN]")
         .Size(typeof(Interop.Libbpf.ProgramTag), "__u8[BPF_TAG_SIZE]")
         .Struct(typeof(XdpMd), "struct xdp_md")
+        .Struct(typeof(Interop.Libc.Timespec), "struct timespec", new Dictionary<string, string?> { ["Seconds"] = "tv_sec", ["Nanoseconds"] = "tv_nsec" })
         .Struct(typeof(BpfInstruction), "struct bpf_insn", new Dictionary<string, string?> { ["Registers"] = null })
         .Enum(typeof(BpfMapType), "BPF_MAP_TYPE_")
         .Enum(typeof(BpfProgramType), "BPF_PROG_TYPE_")

@@ -22,7 +22,7 @@ public interface IMonotonicClock
 /// the program's clock by up to a tick (plus the tick lb_now may lag), so stamps it writes into tables the program
 /// shares look up to two ticks in the future to the program, which keeps them fresh that much longer, and the engine
 /// rewrites a flow's stamp on nearly every packet. Fine for tests and for an engine with tables of its own; an engine
-/// sharing tables with the program needs a CLOCK_MONOTONIC_COARSE implementation (not written yet; it belongs in Lb.Native).
+/// sharing tables with the program reads Lb.Native's CoarseMonotonicClock.
 /// </summary>
 public sealed class TimeProviderClock : IMonotonicClock
 {

@@ -19,6 +19,21 @@ internal static partial class Interop
         internal const int PROT_WRITE = 0x2;
         internal const int MAP_SHARED = 0x01;
 
+        internal const int CLOCK_MONOTONIC_COARSE = 6;
+
+        // struct timespec on 64-bit Linux: time_t and long, both 64 bits.
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct Timespec
+        {
+            internal long Seconds;
+            internal long Nanoseconds;
+        }
+
+        // int clock_gettime(clockid_t clockid, struct timespec *tp);  (a vDSO call: no system call)
+        [LibraryImport(Libraries.Libc, EntryPoint = "clock_gettime", SetLastError = true)]
+        [SuppressGCTransition]
+        internal static partial int ClockGetTime(int clockId, Timespec* time);
+
         // int close(int fd);
         [LibraryImport(Libraries.Libc, EntryPoint = "close", SetLastError = true)]
         internal static partial int Close(int fd);

@@ -29,7 +29,7 @@ public static class FixtureTables
     }
 }
 
-/// <summary>A CLOCK_MONOTONIC stand-in that moves only when told: a fixture's waits pass instantly and exactly.</summary>
+/// <summary>A stand-in for the packet path's clock (CLOCK_MONOTONIC_COARSE) that moves only when told: a fixture's waits pass instantly and exactly.</summary>
 public sealed class ManualClock : IMonotonicClock
 {
     /// <summary>Starts as a machine up for <paramref name="uptime"/> (default 1000 s), so a stamp of 0 is old.</summary>
