@@ -47,6 +47,7 @@ public static class GoldenFixtures
             fixtures.Add(NatUdp(net));
             fixtures.Add(NatTtlExpired(net));
             fixtures.Add(NatKeepClient(net));
+            fixtures.Add(NatKeepClientNoLonger(net));
             fixtures.Add(DsrIpip(net));
             fixtures.Add(DsrIpipVlan(net));
             fixtures.Add(DsrL2(net));
@@ -160,6 +161,23 @@ public static class GoldenFixtures
         f.Step("SYN: destination becomes the backend, source stays client:40201, TTL - 1", syn, LbReason.FwdRedirect, dnat, newFlow: true);
         var synAck = FromBackend(backend, net.Client, 40201, TcpFlags.Syn | TcpFlags.Ack);
         f.Reply("the backend's SYN-ACK to the client: source becomes VIP:80", synAck, LbReason.FwdRedirect, ToClient(synAck, net, 40201));
+        return f.Build();
+    }
+
+    private static PacketFixture NatKeepClientNoLonger(FamilyAddresses net)
+    {
+        var local = Web(net, policy: ServicePolicy.Default with { ExternalTrafficPolicy = TrafficPolicy.Local });
+        var f = new FixtureScript($"nat-{net.Name}-keep-client-no-longer",
+            "once no nat service keeps the client, lb_config loses LB_CFG_F_KEEP_CLIENT_NAT and lb_rev_nat is probed only for packets to the SNAT address: a backend's packet to a client is not reverse-NATed even though its entry is still there",
+            Options, local);
+        var syn = Syn(net, 40251);
+        var backend = f.Pick(syn);
+        var dnat = Nat(syn, net, backend, 0) with { Src = net.Client, SrcPort = 40251 };
+        f.Step("SYN under keep-client nat: destination becomes the backend, the reply entry is keyed to the client", syn, LbReason.FwdRedirect, dnat, newFlow: true);
+        var synAck = FromBackend(backend, net.Client, 40251, TcpFlags.Syn | TcpFlags.Ack);
+        f.Reply("the backend's SYN-ACK to the client, with the flag set: reverse-NATed", synAck, LbReason.FwdRedirect, ToClient(synAck, net, 40251));
+        f.Program(local with { Policy = local.Policy with { ExternalTrafficPolicy = TrafficPolicy.Cluster } });
+        f.Reply("the same SYN-ACK after the service turned SNAT: not addressed to Lb, so no lb_rev_nat probe; no service matches it", synAck, LbReason.PassNoService, synAck);
         return f.Build();
     }
 
