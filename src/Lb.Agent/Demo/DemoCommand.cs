@@ -32,7 +32,7 @@ public static class DemoCommand
         output.AcceptOnlyFromAmong("text", "json");
         var bpfObject = new Option<string?>("--bpf-object")
         {
-            Description = $"the compiled lb_xdp.bpf.o (default: ${BpfObjectLocator.EnvironmentVariable}, else build/bpf/ above the executable)",
+            Description = $"the compiled lb_xdp.bpf.o (default: ${XdpObjectLocator.EnvironmentVariable}, else next to lb, else build/bpf/ above lb or the working directory)",
         };
 
         var command = new Command("demo", "Build a client, Lb and three backends in network namespaces on this machine, send real HTTP and UDP traffic through Lb's XDP datapath, remove a backend under load, and clean up. Needs root.")

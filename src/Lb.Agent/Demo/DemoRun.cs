@@ -52,7 +52,7 @@ public sealed class DemoRun
     /// <summary>Runs the demo; everything it made is gone when this returns or throws.</summary>
     public async Task<DemoSummary> Run(CancellationToken cancellationToken)
     {
-        var objectPath = BpfObjectLocator.Find(_settings.BpfObject);
+        var objectPath = XdpObjectLocator.Find(_settings.BpfObject, "--bpf-object");
 
         var stale = DemoLease.RemoveStale();
         foreach (var (staleId, removed) in stale)

@@ -68,9 +68,15 @@ public sealed class AgentRunner : IAdminSource
         _interfaces = _options.Interfaces.Count > 0 ? _options.Interfaces : [.. config.Datapath.Interfaces];
         if (_interfaces.Count == 0)
             return Refuse(configPath, "no interface to attach to: list datapath.interfaces in the file or pass --interface");
-        var objectPath = _options.ObjectPath ?? ObjectLocator.Find();
-        if (objectPath is null || !File.Exists(objectPath))
-            return Refuse(configPath, $"the XDP object {objectPath ?? ObjectLocator.ObjectFileName} was not found (pass --object, or build it: cmake -S . -B build && cmake --build build)");
+        string objectPath;
+        try
+        {
+            objectPath = XdpObjectLocator.Find(_options.ObjectPath, "--object");
+        }
+        catch (FileNotFoundException e)
+        {
+            return Refuse(configPath, e.Message);
+        }
         AgentLog.Starting(_logger, BuildInfo.Version, configPath, string.Join(", ", _interfaces), objectPath, _options.PinRoot);
         if (OtherAgent() is { } other)
         {
