@@ -22,16 +22,8 @@ public sealed class GoldenFixtureTests : IClassFixture<FixtureNamespace>
 
     public GoldenFixtureTests(FixtureNamespace network) => _network = network;
 
-    public static TheoryData<string> Names()
-    {
-        var names = new TheoryData<string>();
-        foreach (var fixture in GoldenFixtures.All)
-            names.Add(fixture.Name);
-        return names;
-    }
-
     [Theory]
-    [MemberData(nameof(Names))]
+    [MemberData(nameof(GoldenFixtures.NameRows), MemberType = typeof(GoldenFixtures))]
     public void TestRun_GoldenFixture_GivesTheVerdictOutputBytesAndCounters(string name)
     {
         var fixture = GoldenFixtures.Named(name);

@@ -15,16 +15,8 @@ namespace Lb.Bpf.Tests;
 /// </summary>
 public sealed class InMemoryTablesAgreementTests
 {
-    public static TheoryData<string> Names()
-    {
-        var names = new TheoryData<string>();
-        foreach (var fixture in GoldenFixtures.All)
-            names.Add(fixture.Name);
-        return names;
-    }
-
     [Theory]
-    [MemberData(nameof(Names))]
+    [MemberData(nameof(GoldenFixtures.NameRows), MemberType = typeof(GoldenFixtures))]
     public void Apply_GoldenFixtureSnapshots_HoldWhatTheProgrammerWrites(string name)
     {
         var fixture = GoldenFixtures.Named(name);

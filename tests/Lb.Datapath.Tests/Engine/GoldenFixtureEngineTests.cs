@@ -16,16 +16,8 @@ namespace Lb.Datapath.Tests.Engine;
 /// </summary>
 public sealed class GoldenFixtureEngineTests
 {
-    public static TheoryData<string> Names()
-    {
-        var names = new TheoryData<string>();
-        foreach (var fixture in GoldenFixtures.All)
-            names.Add(fixture.Name);
-        return names;
-    }
-
     [Theory]
-    [MemberData(nameof(Names))]
+    [MemberData(nameof(GoldenFixtures.NameRows), MemberType = typeof(GoldenFixtures))]
     public void Process_GoldenFixture_GivesTheVerdictOutputBytesAndCounters(string name)
     {
         var fixture = GoldenFixtures.Named(name);

@@ -38,6 +38,9 @@ public static class GoldenFixtures
 
     public static PacketFixture Named(string name) => All.Single(f => f.Name == name);
 
+    /// <summary>One row per fixture name, for the theories that run every fixture (xunit's MemberData).</summary>
+    public static IEnumerable<object[]> NameRows => All.Select(f => new object[] { f.Name });
+
     private static List<PacketFixture> Create()
     {
         var fixtures = new List<PacketFixture>();
